@@ -1,0 +1,150 @@
+"""Read documents from disk or JSONL into :class:`~qa.types.Document` objects.
+
+The original text is what Python's text mode gives for the file (UTF-8, GB18030 or another
+detected encoding; line endings folded to ``\\n``; a UTF-8 byte-order mark kept as the
+character U+FEFF, as ``open(path, encoding="utf-8").read()`` keeps it). All offsets refer to
+that string.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from qa.errors import InputError
+from qa.markup import CleanTextBuilder, clean_html, clean_markdown, clean_plain, looks_like_html
+from qa.metadata import extract_meta, split_front_matter
+from qa.types import Block, Document
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".text"})
+_MD_HEADING_LINE = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+\S", re.MULTILINE)
+_TERMINAL = "。！？!?；;：:，,、…"
+
+
+class UnreadableFileError(InputError):
+    """A file that is binary or cannot be decoded as text."""
+
+
+def decode_bytes(data: bytes, name: str) -> str:
+    """Decode file bytes to text: UTF-8 first, then GB18030, then a detected encoding."""
+    if b"\x00" in data[:8192]:
+        raise UnreadableFileError(f"{name}: binary file (NUL bytes), skipped")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        best = from_bytes(data).best()
+        if best is None:
+            raise UnreadableFileError(f"{name}: cannot be decoded as text, skipped")
+        text = str(best)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _looks_like_markdown(text: str) -> bool:
+    return bool(_MD_HEADING_LINE.search(text))
+
+
+def _mark_plain_headings(clean: str, blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+    """Mark headings in plain text.
+
+    The first line is the title (level 1) when it is short and has no closing punctuation;
+    any later short line without closing punctuation, followed by a much longer line, is a
+    section heading (level 2).
+    """
+    out = list(blocks)
+    for i, block in enumerate(blocks):
+        line = clean[block.start : block.end].strip()
+        if not line or len(line) > 40 or line[-1] in _TERMINAL or not any(c.isalnum() for c in line):
+            continue
+        following = clean[blocks[i + 1].start : blocks[i + 1].end].strip() if i + 1 < len(blocks) else ""
+        if i == 0 or len(following) > 2 * len(line):
+            out[i] = Block(block.start, block.end, "heading", 1 if i == 0 else 2)
+    return tuple(out)
+
+
+def parse_document(doc_id: str, original: str, kind: str = "auto", fields: Mapping[str, str] | None = None) -> Document:
+    """Build a :class:`Document` from its original text.
+
+    ``kind`` is ``"html"``, ``"markdown"``, ``"text"`` or ``"auto"`` (decided by content).
+    ``fields`` are metadata given from outside (JSONL fields); front matter adds to them.
+    """
+    front, body_start = split_front_matter(original)
+    merged = {**front, **(fields or {})}
+    body = original[body_start:]
+    if kind == "auto":
+        kind = "html" if looks_like_html(body) else "markdown" if _looks_like_markdown(body) else "text"
+    builder = CleanTextBuilder(original)
+    {"html": clean_html, "markdown": clean_markdown}.get(kind, clean_plain)(builder, body_start)
+    clean, starts, ends, blocks = builder.build()
+    if kind == "text":
+        blocks = _mark_plain_headings(clean, blocks)
+    meta = extract_meta(clean, blocks, merged, fallback_title=Path(doc_id).stem)
+    return Document(doc_id, original, clean, starts, ends, blocks, meta)
+
+
+def read_file(path: Path, doc_id: str) -> Document:
+    """Read one file; raises :class:`UnreadableFileError` for binary or undecodable files."""
+    original = decode_bytes(path.read_bytes(), str(path))
+    suffix = path.suffix.lower()
+    kind = "html" if suffix in {".html", ".htm"} else "markdown" if suffix in {".md", ".markdown"} else "auto"
+    return parse_document(doc_id, original, kind)
+
+
+def read_jsonl(path: Path) -> Iterator[Document]:
+    """Documents from a corpus JSONL file: ``{"id", "title", "text", ...}`` per line."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            if not isinstance(row, dict) or "text" not in row:
+                raise InputError(f'{path}:{number}: each line needs at least "id" and "text"')
+            doc_id = str(row.get("id", number))
+            fields = {k: str(v) for k, v in row.items() if k not in {"id", "text"} and v is not None}
+            yield parse_document(doc_id, str(row["text"]), "auto", fields)
+
+
+def is_corpus_jsonl(path: Path) -> bool:
+    """True for a ``.jsonl`` file (a corpus of documents, one per line)."""
+    return path.is_file() and path.suffix.lower() == ".jsonl"
+
+
+def iter_documents(paths: list[Path]) -> Iterator[Document]:
+    """Every document under the given folders, files and corpus JSONL files.
+
+    In a folder, document ids are paths relative to that folder; a single file's id is its
+    name. Unreadable files are skipped with a warning naming them.
+    """
+    for root in paths:
+        if not root.exists():
+            raise InputError(f"{root}: no such file or folder")
+        if is_corpus_jsonl(root):
+            yield from read_jsonl(root)
+            continue
+        if root.is_dir():
+            files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            items = [(p, p.relative_to(root).as_posix()) for p in files if not _hidden(p.relative_to(root))]
+        else:
+            items = [(root, root.name)]
+        for path, doc_id in items:
+            try:
+                yield read_file(path, doc_id)
+            except UnreadableFileError as exc:
+                log.warning("%s", exc)
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)

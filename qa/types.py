@@ -1,0 +1,121 @@
+"""Domain types shared by every layer of the library (frozen, JSON-friendly)."""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+BlockKind = Literal["text", "heading"]
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """Bibliographic facts about a document; a field is None when the text does not state it."""
+
+    title: str
+    date: str | None = None
+    publisher: str | None = None
+    author: str | None = None
+    url: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain-dict form with the empty fields left out."""
+        out: dict[str, object] = {"title": self.title}
+        for key in ("date", "publisher", "author", "url"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        if self.extra:
+            out["extra"] = dict(self.extra)
+        return out
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph or a heading, as a half-open range of the document's clean text."""
+
+    start: int
+    end: int
+    kind: BlockKind = "text"
+    level: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Document:
+    """A document as read from disk: its original text, a clean text and a map between them.
+
+    ``starts[i]``/``ends[i]`` give the span of ``original`` that clean character ``i`` came
+    from (an HTML entity is one clean character for several original ones).
+    """
+
+    id: str
+    original: str
+    clean: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    blocks: tuple[Block, ...]
+    meta: DocumentMeta
+
+    def original_span(self, clean_start: int, clean_end: int) -> tuple[int, int]:
+        """Original-text offsets covering the clean range ``[clean_start, clean_end)``."""
+        if clean_end <= clean_start:
+            raise ValueError("empty clean range")
+        return self.starts[clean_start], self.ends[clean_end - 1]
+
+    @cached_property
+    def checksum(self) -> str:
+        """sha256 of the original text (UTF-8), used to detect changed documents."""
+        return hashlib.sha256(self.original.encode("utf-8")).hexdigest()
+
+    @cached_property
+    def _line_starts(self) -> tuple[int, ...]:
+        return (0, *(i + 1 for i, ch in enumerate(self.original) if ch == "\n"))
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of an offset into the original text."""
+        return bisect_right(self._line_starts, offset)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One sentence of a document: the unit that is indexed and cited.
+
+    ``start``/``end`` are offsets into the document's original text; ``text`` is the clean
+    sentence (markup removed). ``cited`` is exactly ``original[start:end]``.
+    """
+
+    source: str
+    index: int
+    start: int
+    end: int
+    text: str
+    cited: str
+    line: int
+    paragraph: int
+    heading: tuple[str, ...] = ()
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of the clean sentence text."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form printed by ``qa chunks``."""
+        out: dict[str, object] = {
+            "source": self.source,
+            "index": self.index,
+            "start": self.start,
+            "end": self.end,
+            "text": self.cited,
+            "line": self.line,
+            "paragraph": self.paragraph,
+            "heading": list(self.heading),
+        }
+        if self.text != self.cited:
+            out["clean_text"] = self.text
+        return out
