@@ -10,9 +10,16 @@ from typing import Annotated
 
 import typer
 
+from embeddings.encoders import EncoderError
+from embeddings.vector_index import IndexFormatError
+from qa.batch import completed_ids, run_batch
+from qa.engine import Engine, build_index, open_cache, open_encoder, open_engine
 from qa.errors import QAError
+from qa.evaluation import read_gold, score
+from qa.questions import parse_questions, read_questions
 from qa.reading import iter_documents
 from qa.segment import segment
+from qa.settings import Settings
 
 app = typer.Typer(
     help="chuchu (出处): ask questions about documents and get the exact source sentences back.",
@@ -55,3 +62,125 @@ def chunks(paths: PathsArg = None) -> None:
         raise fail(str(exc)) from None
     except BrokenPipeError:
         sys.stderr.close()
+
+
+IndexOpt = Annotated[
+    Path | None, typer.Option("--index", "-i", help="Index directory [env QA_INDEX_DIR; default var/index].")
+]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Embedding model [env QA_MODEL].")]
+TopKOpt = Annotated[int, typer.Option("--top-k", "-k", min=1, max=100, help="How many hits per question.")]
+
+
+def _settings(index: Path | None = None, model: str | None = None) -> Settings:
+    overrides: dict[str, object] = {}
+    if index is not None:
+        overrides["index_dir"] = index
+    if model is not None:
+        overrides["model"] = model
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+@app.command("index")
+def index_cmd(
+    paths: PathsArg = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    rebuild: Annotated[bool, typer.Option(help="Start from an empty index.")] = False,
+    keep_missing: Annotated[bool, typer.Option(help="Keep indexed documents that are no longer in PATHS.")] = False,
+) -> None:
+    """Build or update an index: new documents added, changed ones re-embedded, missing ones removed."""
+    settings = _settings(index, model)
+    try:
+        encoder = open_encoder(settings)
+        with open_cache(settings) as cache:
+            _, summary = build_index(
+                paths or [settings.corpus],
+                settings.index_dir,
+                encoder,
+                cache,
+                rebuild=rebuild,
+                keep_missing=keep_missing,
+                progress=sys.stderr.isatty(),
+            )
+    except (QAError, EncoderError, IndexFormatError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"{settings.index_dir}: {summary.describe()}", err=True)
+
+
+def _engine(index: Path | None, model: str | None) -> Engine:
+    try:
+        return open_engine(_settings(index, model), progress=sys.stderr.isatty())
+    except (QAError, EncoderError, IndexFormatError) as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    top_k: TopKOpt = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the readable form.")] = False,
+) -> None:
+    """Ask one question; print the ranked source sentences with their citations."""
+    if not question.strip():
+        raise fail("the question is empty")
+    hits = _engine(index, model).ask(question, top_k)
+    if as_json:
+        emit({"question": question, "hits": [h.as_dict() for h in hits]})
+        return
+    if not hits:
+        typer.echo("no source found")
+    for hit in hits:
+        c = hit.chunk
+        typer.echo(f"[{hit.rank}] {c.cited}")
+        typer.echo(f"    {hit.title} — {c.source}:{c.line} [{c.start}:{c.end}] score {hit.score:.2f}")
+
+
+@app.command()
+def batch(
+    questions: Annotated[
+        Path, typer.Argument(help="Questions: .jsonl (id, question), .csv, or text one per line; - for stdin.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSONL output; rerunning skips ids already in it.")],
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    top_k: TopKOpt = 10,
+) -> None:
+    """Answer a question set into a JSONL file of ranked citations (resumable)."""
+    try:
+        items = parse_questions(sys.stdin.read(), "stdin") if str(questions) == "-" else read_questions(questions)
+        done = completed_ids(output)
+    except QAError as exc:
+        raise fail(str(exc)) from None
+    engine = _engine(index, model)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("a", encoding="utf-8") as out:
+        summary = run_batch(
+            items,
+            lambda qs: [[h.as_dict() for h in hits] for hits in engine.ask_many(qs, top_k)],
+            out,
+            skip=done,
+            progress=sys.stderr.isatty(),
+        )
+    typer.echo(f"{output}: {summary.answered} answered, {summary.skipped} already there", err=True)
+
+
+@app.command("eval")
+def eval_cmd(
+    gold: Annotated[Path, typer.Argument(help="Gold JSONL: id, question, source, start/end or spans.")],
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Recall@1/5/10 and MRR@10 of the index's answers to a gold question set."""
+    try:
+        items = read_gold(gold)
+    except QAError as exc:
+        raise fail(str(exc)) from None
+    engine = _engine(index, model)
+    results: dict[str, list[dict[str, object]]] = {}
+    for start in range(0, len(items), 64):
+        group = items[start : start + 64]
+        for item, hits in zip(group, engine.ask_many([g.question for g in group], 10), strict=True):
+            results[item.id] = [h.as_dict() for h in hits]
+    typer.echo(score(items, results).describe())

@@ -84,7 +84,9 @@ _MD_LEAD = re.compile(r"[ \t]*(?:>[ \t]?)*(?:[-*+][ \t]+)?")
 _MD_INLINE = re.compile(
     r"!\[(?P<alt>[^\]]*)\]\([^)]*\)"  # image: dropped
     r"|\[(?P<label>[^\]]+)\]\([^)]*\)"  # link: keep the label
-    r"|\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|`+"  # emphasis and code marks
+    r"|\*\*|__"  # strong emphasis marks
+    r"|\*(?P<em>[^\s*](?:[^*\n]*?[^\s*])?)\*(?!\*)"  # *em*, also inside a word: keep the text
+    r"|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|`+"  # other emphasis and code marks
     r"|<[^>\n]+>"  # inline HTML tags
 )
 _MD_RULE = re.compile(r"[ ]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
@@ -96,6 +98,8 @@ def _md_inline(builder: CleanTextBuilder, start: int, end: int) -> None:
         builder.keep(pos, m.start())
         if m.group("label") is not None:
             builder.keep(m.start("label"), m.end("label"))
+        elif m.group("em") is not None:
+            _md_inline(builder, m.start("em"), m.end("em"))
         pos = m.end()
     builder.keep(pos, end)
 

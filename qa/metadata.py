@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
 
@@ -54,8 +55,10 @@ def find_dates(text: str) -> list[str]:
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(text):
             year, month, day = (int(g) for g in m.groups())
-            if 1 <= month <= 12 and 1 <= day <= 31:
-                found.append((m.start(), f"{year:04d}-{month:02d}-{day:02d}"))
+            try:
+                found.append((m.start(), datetime.date(year, month, day).isoformat()))
+            except ValueError:  # no such day (month 13, 30 February): not a date
+                continue
     return [date for _, date in sorted(found)]
 
 

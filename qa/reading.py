@@ -79,6 +79,8 @@ def parse_document(doc_id: str, original: str, kind: str = "auto", fields: Mappi
     ``fields`` are metadata given from outside (JSONL fields); front matter adds to them.
     """
     front, body_start = split_front_matter(original)
+    if body_start == 0 and original.startswith("\ufeff"):
+        body_start = 1  # a byte-order mark is part of the original text, never of the clean one
     merged = {**front, **(fields or {})}
     body = original[body_start:]
     if kind == "auto":

@@ -15,14 +15,16 @@ from typing import Final
 
 from qa.types import Block, Chunk, Document
 
-SEGMENTER_VERSION: Final = "1"
+SEGMENTER_VERSION: Final = "2"
 SOFT_CAP: Final = 300
 HARD_CAP: Final = 400
 
 _SPACE = " \t\n\r\f\v\u00a0\u3000\ufeff\u200b"
 _CLOSERS = "”’」』）)]】》〕〉\"'"
 _HARD_STOP = re.compile(r"[。！？!?；]+|\.(?=[" + re.escape(_CLOSERS) + r"]*(?:\s|$))")
-_PROTECTED = re.compile(r"(?:https?|ftp)://[!-~]+|www\.[!-~]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+_PROTECTED = re.compile(  # a URL never ends on trailing punctuation such as the full stop after it
+    r"(?:(?:https?|ftp)://|www\.)[!-~]*[\w/=#&%~+-]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII
+)
 _ABBREVIATIONS: Final = frozenset(
     "mr mrs ms dr prof sr jr st vs etc e.g i.e inc ltd co corp no fig vol pp approx dept est gen gov "
     "jan feb mar apr jun jul aug sep sept oct nov dec mt ft u.s u.k u.n a.m p.m ph.d".split()
@@ -70,9 +72,9 @@ def _split_points(text: str) -> list[int]:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start] in _SPACE:
+    while start < end and (text[start] in _SPACE or text[start].isspace()):
         start += 1
-    while end > start and text[end - 1] in _SPACE:
+    while end > start and (text[end - 1] in _SPACE or text[end - 1].isspace()):
         end -= 1
     return start, end
 
@@ -84,7 +86,9 @@ def _cap(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         breaks = [m.end() for m in _SOFT_BREAK.finditer(window) if m.end() > SOFT_CAP // 3]
         space = window.rfind(" ")
         cut = breaks[-1] if breaks else space + 1 if space > SOFT_CAP // 3 else SOFT_CAP
-        yield start, start + cut
+        piece = _trim(text, start, start + cut)
+        if piece[0] < piece[1]:
+            yield piece
         start, end = _trim(text, start + cut, end)
     if end > start:
         yield start, end
@@ -104,7 +108,13 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
                 spans[-1] = (spans[-1][0], b)
             continue
         spans.append((a, b))
-    return [piece for a, b in spans for piece in _cap(text, a, b)]
+    pieces: list[tuple[int, int]] = []
+    for a, b in [piece for span in spans for piece in _cap(text, *span)]:
+        if any(_is_word_char(c) for c in text[a:b]):
+            pieces.append((a, b))
+        elif pieces and b - pieces[-1][0] <= HARD_CAP:  # a long run of punctuation cut off by _cap
+            pieces[-1] = (pieces[-1][0], b)
+    return pieces
 
 
 def _heading_paths(doc: Document) -> list[tuple[str, ...]]:

@@ -1,0 +1,47 @@
+"""Answers: a short extractive answer citing the hits as [1], [2], and a "no source found" signal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.hits import Hit
+
+# A question whose best sentence is no closer than this (cosine, default model) is unanswered:
+# measured on the seed dev questions against off-topic questions (scripts/bench_retrieval.py).
+NO_ANSWER_COSINE = 0.80
+_ANSWER_SENTENCES = 2
+_CLOSE_SCORE = 1.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to one question: hits, an extractive answer over them, and whether any source fits."""
+
+    question: str
+    answer: str
+    hits: tuple[Hit, ...]
+    no_answer: bool
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form (the hits in the batch-contract form)."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "no_answer": self.no_answer,
+            "hits": [h.as_dict() for h in self.hits],
+        }
+
+
+def is_unanswered(hits: Sequence[Hit], threshold: float = NO_ANSWER_COSINE) -> bool:
+    """True when no hit is semantically close enough to count as a source."""
+    return not hits or max(h.dense for h in hits) < threshold
+
+
+def compose(question: str, hits: Sequence[Hit], threshold: float = NO_ANSWER_COSINE) -> Answer:
+    """Build the answer: the best sentence, plus the next one when it scores nearly as well."""
+    if is_unanswered(hits, threshold):
+        return Answer(question, "", tuple(hits), True)
+    chosen = [h for h in hits[:_ANSWER_SENTENCES] if hits[0].score - h.score <= _CLOSE_SCORE]
+    text = " ".join(f"{h.chunk.text}[{h.rank}]" for h in chosen)
+    return Answer(question, text, tuple(hits), False)

@@ -1,0 +1,71 @@
+"""Offline batch runs: a question set in, JSON lines of ranked citations out, resumable."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from tqdm import tqdm
+
+from qa.questions import Question
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a batch run did."""
+
+    total: int
+    skipped: int
+    answered: int
+
+
+def completed_ids(path: Path) -> set[str]:
+    """Ids already answered in an output file; a torn last line (from a crash) is cut off."""
+    if not path.exists():
+        return set()
+    done: set[str] = set()
+    good_bytes = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                row = json.loads(raw)
+            except ValueError:
+                break
+            if not raw.endswith(b"\n") or not isinstance(row, dict) or "id" not in row:
+                break
+            done.add(str(row["id"]))
+            good_bytes += len(raw)
+    if good_bytes != path.stat().st_size:
+        with path.open("r+b") as handle:
+            handle.truncate(good_bytes)
+    return done
+
+
+def _batches(items: Sequence[Question], size: int) -> Iterator[Sequence[Question]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def run_batch(
+    questions: Sequence[Question],
+    answer: Callable[[list[str]], list[list[dict[str, object]]]],
+    out: IO[str],
+    *,
+    skip: set[str] | None = None,
+    batch_size: int = 32,
+    progress: bool = False,
+) -> BatchSummary:
+    """Answer every question not in ``skip``, writing one JSON line per question as batches finish."""
+    skip = skip or set()
+    todo = [q for q in questions if q.id not in skip]
+    with tqdm(total=len(todo), disable=not progress, unit="q", desc="questions") as bar:
+        for group in _batches(todo, batch_size):
+            for question, hits in zip(group, answer([q.question for q in group]), strict=True):
+                record = {"id": question.id, "question": question.question, "hits": hits}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            bar.update(len(group))
+    return BatchSummary(len(questions), len(questions) - len(todo), len(todo))

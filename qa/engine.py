@@ -1,0 +1,90 @@
+"""The pieces a command or a server needs, opened once: encoder, embedding cache, index, retriever."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from embeddings.cache import EmbeddingCache, default_cache_path
+from embeddings.encoders import Encoder, load_encoder
+from qa.hits import Hit, build_hits
+from qa.index_store import CorpusIndex, load_index, save_index
+from qa.indexing import IndexSummary, open_for_update, update_index
+from qa.lexical import load_user_dictionary
+from qa.reading import iter_documents
+from qa.retrieval import RetrievalConfig, Retriever
+from qa.settings import Settings
+
+
+def open_encoder(settings: Settings) -> Encoder:
+    """The configured embedding model (the default one is converted on first use)."""
+    if settings.user_dict is not None:
+        load_user_dictionary(settings.user_dict)
+    return load_encoder(settings.model, model_dir=settings.model_dir, device=settings.device)
+
+
+def open_cache(settings: Settings) -> EmbeddingCache:
+    """The embedding cache (content-hash keyed, shared by every index)."""
+    path = settings.cache_dir / "embeddings.sqlite" if settings.cache_dir else default_cache_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return EmbeddingCache(path)
+
+
+def build_index(
+    paths: Sequence[Path],
+    directory: Path,
+    encoder: Encoder,
+    cache: EmbeddingCache | None,
+    *,
+    rebuild: bool = False,
+    keep_missing: bool = False,
+    progress: bool = False,
+) -> tuple[CorpusIndex, IndexSummary]:
+    """Create or update the index at ``directory`` from ``paths`` and save it atomically."""
+    index, reusable = open_for_update(directory, encoder, rebuild=rebuild)
+    summary = update_index(
+        index,
+        iter_documents(list(paths)),
+        encoder,
+        cache,
+        reusable=reusable,
+        keep_missing=keep_missing,
+        progress=progress,
+    )
+    save_index(index, directory)
+    return index, summary
+
+
+@dataclass
+class Engine:
+    """An index and the encoder that queries it."""
+
+    index: CorpusIndex
+    encoder: Encoder
+    config: RetrievalConfig
+
+    @property
+    def retriever(self) -> Retriever:
+        """A retriever over the current index."""
+        return Retriever(self.index, self.encoder, self.config)
+
+    def ask_many(self, questions: Sequence[str], k: int = 10) -> list[list[Hit]]:
+        """Hits for each question (queries encoded together)."""
+        ranked = self.retriever.search_many(questions, k=max(k * 3, k + 10))
+        return [build_hits(self.index, r, k) for r in ranked]
+
+    def ask(self, question: str, k: int = 10) -> list[Hit]:
+        """Hits for one question."""
+        return self.ask_many([question], k)[0]
+
+
+def open_engine(settings: Settings, *, progress: bool = False, config: RetrievalConfig | None = None) -> Engine:
+    """Load the configured index (building it from the configured corpus when absent)."""
+    encoder = open_encoder(settings)
+    if (settings.index_dir / "manifest.json").is_file():
+        index = load_index(settings.index_dir, model_id=encoder.model_id)
+    else:
+        with open_cache(settings) as cache:
+            index, _ = build_index([settings.corpus], settings.index_dir, encoder, cache, progress=progress)
+    return Engine(index, encoder, config or RetrievalConfig())

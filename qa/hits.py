@@ -1,0 +1,123 @@
+"""Turn ranked chunks into hits: the cited sentence, its citation, its context, its duplicates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from qa.index_store import CorpusIndex
+from qa.retrieval import Scored
+from qa.types import Chunk
+
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a sentence stands in a document."""
+
+    source: str
+    start: int
+    end: int
+    line: int
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {"source": self.source, "start": self.start, "end": self.end, "line": self.line}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked sentence with everything needed to check it by hand."""
+
+    rank: int
+    score: float
+    chunk: Chunk
+    title: str
+    date: str | None
+    publisher: str | None
+    previous: str
+    next: str
+    paragraph_start: int
+    paragraph_end: int
+    dense: float
+    lexical: float
+    also_at: tuple[Location, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        """The batch-contract form: rank, score, source, start, end, text, title, then the rest."""
+        c = self.chunk
+        out: dict[str, object] = {
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "source": c.source,
+            "start": c.start,
+            "end": c.end,
+            "text": c.cited,
+            "title": self.title,
+            "line": c.line,
+            "paragraph": c.paragraph,
+            "heading": list(c.heading),
+        }
+        for key in ("date", "publisher"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        out["context"] = {
+            "previous": self.previous,
+            "next": self.next,
+            "paragraph_start": self.paragraph_start,
+            "paragraph_end": self.paragraph_end,
+        }
+        out["scores"] = {"dense": round(self.dense, 4), "lexical": round(self.lexical, 4)}
+        if self.also_at:
+            out["also_at"] = [loc.as_dict() for loc in self.also_at]
+        return out
+
+
+def _neighbours(index: CorpusIndex, chunk: Chunk) -> tuple[str, str, int, int]:
+    """Previous and next sentence of the same document, and the span of the chunk's paragraph."""
+    doc = index.document(chunk.source)
+    siblings = [index.chunks[i].chunk for i in doc.chunk_ids]
+    previous = siblings[chunk.index - 1].cited if chunk.index > 0 else ""
+    following = siblings[chunk.index + 1].cited if chunk.index + 1 < len(siblings) else ""
+    same = [c for c in siblings if c.paragraph == chunk.paragraph]
+    return previous, following, same[0].start, same[-1].end
+
+
+def build_hits(index: CorpusIndex, ranked: Sequence[Scored], k: int) -> list[Hit]:
+    """The top ``k`` hits, sentences with the same text collapsed into one hit listing every location."""
+    hits: list[Hit] = []
+    by_text: dict[str, int] = {}
+    extra: dict[int, list[Location]] = {}
+    for item in ranked:
+        chunk = index.chunks[item.chunk_id].chunk
+        key = _WS.sub("", chunk.text)
+        if key in by_text:
+            c = chunk
+            extra[by_text[key]].append(Location(c.source, c.start, c.end, c.line))
+            continue
+        if len(hits) == k:
+            continue
+        by_text[key] = len(hits)
+        extra[len(hits)] = []
+        meta = index.document(chunk.source).meta
+        previous, following, p_start, p_end = _neighbours(index, chunk)
+        hits.append(
+            Hit(
+                len(hits) + 1,
+                item.score,
+                chunk,
+                meta.title,
+                meta.date,
+                meta.publisher,
+                previous,
+                following,
+                p_start,
+                p_end,
+                item.dense,
+                item.lexical,
+            )
+        )
+    return [replace(h, also_at=tuple(extra[i])) for i, h in enumerate(hits)]

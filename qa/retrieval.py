@@ -1,0 +1,147 @@
+"""Hybrid retrieval: dense and lexical candidates, fused on normalized scores, ranked as sentences.
+
+Fusion works on scores, not ranks. Each leg's scores are standardized against its own
+top-candidate distribution, and the lexical leg's weight scales with how much of the
+question it actually matched, so a lexical leg that matches nothing (an English question
+over Chinese text) has no vote. Sentences then get a share of the best evidence found in
+their own passage, and a small bonus when they hold the kind of answer the question asks
+for (a number for 多少, a date for 哪一年).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from embeddings.encoders import Encoder
+from qa.index_store import CorpusIndex
+from qa.lexical import tokenize
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Knobs of the ranking; the defaults are the measured best (see scripts/bench_retrieval.py)."""
+
+    mode: Mode = "hybrid"
+    candidates: int = 100
+    lexical_weight: float = 0.6
+    passage_weight: float = 0.3
+    answer_type_weight: float = 0.3
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate chunk with its fused score and the evidence behind it."""
+
+    chunk_id: int
+    score: float
+    dense: float
+    lexical: float
+
+
+_NUMBER_QUESTION = re.compile(
+    r"多少|几[个家位名次年月天种项所条处栋座]|多[大高长远久重]|数量|how (?:many|much)|what percent"
+)
+_TIME_QUESTION = re.compile(r"哪一?年|哪一?天|何时|什么时候|哪个月|日期|\bwhen\b|what year|which year|what date")
+_HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+[个家位名次年月日天种项倍%％]")
+_HAS_TIME = re.compile(
+    r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|\b(?:1[0-9]|20)\d{2}\b|[一二三四五六七八九十〇零]{2,4}年"
+)
+
+
+def _standardize(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    std = float(reference.std())
+    if std < 1e-9:
+        return np.zeros_like(values)
+    return (values - float(reference.mean())) / std
+
+
+def _answer_type_bonus(question: str, texts: Sequence[str]) -> np.ndarray:
+    lowered = question.lower()
+    patterns = [p for q, p in ((_NUMBER_QUESTION, _HAS_NUMBER), (_TIME_QUESTION, _HAS_TIME)) if q.search(lowered)]
+    if not patterns:
+        return np.zeros(len(texts), dtype=np.float32)
+    return np.array([1.0 if any(p.search(t) for p in patterns) else 0.0 for t in texts], dtype=np.float32)
+
+
+class Retriever:
+    """Ranks the sentences of one index for questions, with one encoder."""
+
+    def __init__(self, index: CorpusIndex, encoder: Encoder, config: RetrievalConfig | None = None) -> None:
+        self.index = index
+        self.encoder = encoder
+        self.config = config or RetrievalConfig()
+
+    def search_many(self, questions: Sequence[str], k: int = 10) -> list[list[Scored]]:
+        """Ranked candidates for each question (queries are encoded in one batch)."""
+        if not questions:
+            return []
+        need_dense = self.config.mode != "lexical"
+        vectors = self.encoder.encode_queries(list(questions)) if need_dense else None
+        return [self._search_one(q, None if vectors is None else vectors[i], k) for i, q in enumerate(questions)]
+
+    def search(self, question: str, k: int = 10) -> list[Scored]:
+        """Ranked candidates for one question."""
+        return self.search_many([question], k)[0]
+
+    def _dense_candidates(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        scores, ids = self.index.vector_index.search(qvec[None, :].astype(np.float32), self.config.candidates)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    def _lexical_candidates(self, question: str) -> tuple[np.ndarray, np.ndarray, float]:
+        """(top rows, BM25 score of every row, share of question tokens found in the index)."""
+        tokens = tokenize(question)
+        lexical = self.index.lexical
+        all_scores = lexical.scores(tokens)
+        coverage = len(lexical.known(tokens)) / len(tokens) if tokens else 0.0
+        n = min(self.config.candidates, len(all_scores))
+        top = np.argpartition(-all_scores, n - 1)[:n] if n else np.array([], dtype=np.int64)
+        return top[all_scores[top] > 0], all_scores, coverage
+
+    def _search_one(self, question: str, qvec: np.ndarray | None, k: int) -> list[Scored]:
+        cfg = self.config
+        index = self.index
+        dense_ids, dense_top = self._dense_candidates(qvec) if qvec is not None else (np.array([], np.int64), None)
+        lex_rows, lex_all, coverage = (
+            self._lexical_candidates(question) if cfg.mode != "dense" else (np.array([], np.int64), None, 0.0)
+        )
+        lex_ids = index.rows[lex_rows]
+        candidates = np.unique(np.concatenate([dense_ids, lex_ids])).astype(np.int64)
+        if not len(candidates):
+            return []
+        dense = (
+            index.vector_index.vectors(candidates) @ qvec
+            if qvec is not None
+            else np.zeros(len(candidates), dtype=np.float32)
+        )
+        rows = np.array([index.row_of[int(c)] for c in candidates], dtype=np.int64)
+        lexical = lex_all[rows] if lex_all is not None else np.zeros(len(candidates), dtype=np.float32)
+        fused: np.ndarray = np.zeros(len(candidates), dtype=np.float32)
+        if dense_top is not None:
+            fused += _standardize(dense, dense_top)
+        if lex_all is not None and lexical.max(initial=0.0) > 0:
+            weight = 1.0 if cfg.mode == "lexical" else cfg.lexical_weight * coverage
+            fused += weight * _standardize(lexical, lex_all[lex_rows])
+        fused = self._with_passage(candidates, fused)
+        texts = [index.chunks[int(c)].chunk.text for c in candidates]
+        fused = fused + cfg.answer_type_weight * _answer_type_bonus(question, texts)
+        order = np.argsort(-fused, kind="stable")[:k]
+        return [Scored(int(candidates[i]), float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
+
+    def _with_passage(self, candidates: np.ndarray, fused: np.ndarray) -> np.ndarray:
+        """Add a share of the best score of each candidate's paragraph neighbourhood and document."""
+        if not self.config.passage_weight:
+            return fused
+        best_in_doc: dict[str, float] = {}
+        for cid, score in zip(candidates, fused, strict=True):
+            source = self.index.chunks[int(cid)].chunk.source
+            best_in_doc[source] = max(best_in_doc.get(source, -np.inf), float(score))
+        doc_best = np.array([best_in_doc[self.index.chunks[int(c)].chunk.source] for c in candidates], dtype=np.float32)
+        return fused + self.config.passage_weight * doc_best

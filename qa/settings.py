@@ -1,0 +1,37 @@
+"""Configuration, read from ``QA_*`` environment variables (and a ``.env`` file) by the CLI and the API only.
+
+Library functions take explicit arguments; this class is the one place that reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of chuchu, with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
+
+    corpus: Path = Field(Path("seeds"), description="Corpus indexed when none is given (folder, file or .jsonl).")
+    index_dir: Path = Field(Path("var/index"), description="Index directory.")
+    model: str = Field(
+        "multilingual-e5-small",
+        description="Embedding model: the default, 'fake', or any sentence-transformers name or path.",
+    )
+    model_dir: Path | None = Field(
+        None, description="Where the default model is converted to (default ~/.cache/chuchu/models)."
+    )
+    cache_dir: Path | None = Field(None, description="Embedding cache folder (default ~/.cache/chuchu).")
+    device: str | None = Field(None, description="'cpu' or 'cuda' (default: cuda when available).")
+    user_dict: Path | None = Field(None, description="jieba user dictionary of domain terms.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_key: str | None = Field(None, description="Key required by write endpoints; unset disables writes.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
+    max_question_chars: int = 2000
+    max_top_k: int = 50
+    max_upload_bytes: int = 10_000_000
