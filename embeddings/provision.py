@@ -14,10 +14,12 @@ sentence-transformers folder, so the default model works without any model hub:
   one ``<unk>`` per unknown character (the C code never fuses unknowns);
 * mean pooling + L2 normalization, prompts ``query: `` / ``passage: ``.
 
-Known, deliberate divergence: the ``tokenizers`` charsmap normalizer works on
-grapheme clusters, so a *mapped* character directly followed by a combining
-mark, ZWJ or variation selector (e.g. ``™️``) loses that trailing mark; e5.c
-maps each codepoint on its own. This never occurs in ordinary CJK/Latin text.
+Known divergences from e5.c (none occurs in ordinary CJK/Latin text): the
+``tokenizers`` charsmap normalizer works on grapheme clusters, so a *mapped*
+character directly followed by a combining mark, ZWJ or variation selector
+(e.g. ``™️``) loses that trailing mark, where e5.c maps each codepoint on its
+own; and a literal ``<unk>`` in the text becomes the ``<unk>`` id, where e5.c
+spells it out (the other special pieces, ``<s>`` etc., match).
 """
 
 from __future__ import annotations
@@ -113,9 +115,11 @@ def ensure_default_model(cache_dir: Path, *, progress: bool = False) -> Path:
     if is_provisioned(target):
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(cache_dir / f".{DEFAULT_MODEL_NAME}.lock"):
+    with _exclusive_lock(cache_dir / f".{DEFAULT_MODEL_NAME}.lock") as locked:
         if is_provisioned(target):  # another process finished while we waited
             return target
+        if locked:  # nobody else is converting: leftovers are from crashed runs
+            _remove_leftovers(cache_dir)
         started = time.perf_counter()
         _say(progress, f"converting the default model into {target} (one-time, ~470 MB)")
         data = _read_verified_source(source_weights_path())
@@ -177,6 +181,8 @@ def parse_e5_file(data: bytes) -> E5File:
     values = struct.unpack_from("<8i", data, 4)
     hp: dict[str, Any] = dict(zip(names, values, strict=True))
     hp["eps"], hp["qk"] = struct.unpack_from("<fi", data, 36)
+    if hp["version"] != 1 or hp["qk"] != _QK:
+        raise ProvisionError(f"unsupported E5S1 file (version {hp['version']}, block size {hp['qk']})")
     n, bos, eos, pad, unk = struct.unpack_from("<5i", data, 44)
     (bloblen,) = struct.unpack_from("<Q", data, 64)
     pos = 72
@@ -481,18 +487,24 @@ def _install(tmp: Path, target: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+def _remove_leftovers(cache_dir: Path) -> None:
+    for kind in ("tmp", "stale"):
+        for junk in cache_dir.glob(f".{DEFAULT_MODEL_NAME}.{kind}-*"):
+            shutil.rmtree(junk, ignore_errors=True)
+
+
 @contextlib.contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    """Inter-process lock (POSIX flock); a no-op where fcntl is unavailable."""
+def _exclusive_lock(path: Path) -> Iterator[bool]:
+    """Inter-process lock (POSIX flock); yields False where fcntl is unavailable."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: atomic rename still protects the folder
-        yield
+        yield False
         return
     with open(path, "a+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
-            yield
+            yield True
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 

@@ -10,6 +10,7 @@ from typing import IO
 
 from tqdm import tqdm
 
+from qa.errors import InputError
 from qa.questions import Question
 
 
@@ -23,24 +24,38 @@ class BatchSummary:
 
 
 def completed_ids(path: Path) -> set[str]:
-    """Ids already answered in an output file; a torn last line (from a crash) is cut off."""
+    """Ids already answered in an output file; a torn last line (from a crash) is cut off.
+
+    A bad line before the last one means the file is not a batch output: InputError, and the
+    file is left as it is.
+    """
     if not path.exists():
         return set()
     done: set[str] = set()
     good_bytes = 0
-    with path.open("rb") as handle:
-        for raw in handle:
-            try:
-                row = json.loads(raw)
-            except ValueError:
-                break
-            if not raw.endswith(b"\n") or not isinstance(row, dict) or "id" not in row:
-                break
-            done.add(str(row["id"]))
-            good_bytes += len(raw)
-    if good_bytes != path.stat().st_size:
-        with path.open("r+b") as handle:
-            handle.truncate(good_bytes)
+    bad_line: int | None = None
+    try:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                if bad_line is not None:
+                    raise InputError(
+                        f'{path}:{bad_line}: not a result line (JSON with an "id"); '
+                        "give another --output or fix that line"
+                    )
+                try:
+                    row = json.loads(raw)
+                except ValueError:
+                    row = None
+                if not raw.endswith(b"\n") or not isinstance(row, dict) or "id" not in row:
+                    bad_line = number
+                    continue
+                done.add(str(row["id"]))
+                good_bytes += len(raw)
+        if good_bytes != path.stat().st_size:
+            with path.open("r+b") as handle:
+                handle.truncate(good_bytes)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot resume this output file ({exc})") from None
     return done
 
 

@@ -1,9 +1,10 @@
-"""What is embedded for each sentence: the sentence with the context it needs to be found.
+"""What is embedded for each sentence besides the sentence itself: its context.
 
 A sentence whose subject sits in the previous sentence (``该园区……入驻率达50%``) or in the
 document's title must still match a question that names that subject, so the dense leg
-embeds each sentence together with its document title, its heading and the previous
-sentence of the same paragraph. The citation stays the sentence alone.
+embeds every sentence twice: alone, and together with its document title, its heading and
+the previous sentence of the same paragraph. The alone vector tells neighbouring sentences
+apart; the context vector finds the right neighbourhood. The citation stays the sentence.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ CONTEXT_VERSION = "1"
 _PREVIOUS_MAX = 120
 
 
-def embedding_texts(chunks: Sequence[Chunk], meta: DocumentMeta) -> list[str]:
-    """One text to embed per chunk of a document (chunks in document order)."""
+def context_texts(chunks: Sequence[Chunk], meta: DocumentMeta) -> list[str]:
+    """The context text to embed for each chunk of a document (chunks in document order)."""
     texts = []
     for i, chunk in enumerate(chunks):
         parts = [meta.title] if meta.title else []

@@ -39,8 +39,12 @@ class Scores:
 
 def read_gold(path: Path) -> list[Gold]:
     """Gold questions: ``source`` plus ``start``/``end`` or ``spans``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read gold file ({exc})") from None
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -3,9 +3,9 @@
 Files: ``manifest.json`` (format version, model id, dimension, metric, segmenter, context
 and tokenizer versions, per-document checksums, package versions), ``documents.jsonl``
 (id, checksum, metadata, original text), ``chunks.jsonl`` (one sentence a line with its
-vector id, offsets, lexical tokens and the key of the text that was embedded) and the
-vector index files. A save writes a temporary sibling directory and renames it into place,
-so a crash never leaves a half-written index.
+vector id, offsets, lexical tokens and the keys of the texts that were embedded) and two
+vector indexes under the same ids: the sentences alone and the sentences in context.
+A save writes a temporary sibling directory and renames it into place, so a crash never leaves a half-written index.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from qa.lexical import TOKENIZER_VERSION, LexicalIndex
 from qa.segment import SEGMENTER_VERSION
 from qa.types import Chunk, DocumentMeta
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
+SENTENCE_DIR = "sentence_vectors"
+CONTEXT_DIR = "context_vectors"
 _PACKAGES = ("chuchu", "faiss-cpu", "sentence-transformers", "numpy", "bm25s", "jieba")
 
 
@@ -52,6 +54,7 @@ class IndexedChunk:
     chunk: Chunk
     tokens: list[str]
     key: str
+    context_key: str
 
 
 @dataclass
@@ -63,16 +66,25 @@ class CorpusIndex:
     documents: dict[str, StoredDocument] = field(default_factory=dict)
     chunks: dict[int, IndexedChunk] = field(default_factory=dict)
     vectors: VectorIndex | None = None
+    context_vectors: VectorIndex | None = None
 
     def __post_init__(self) -> None:
         if self.vectors is None:
             self.vectors = new_vector_index(self.dim)
+        if self.context_vectors is None:
+            self.context_vectors = new_vector_index(self.dim)
 
     @property
     def vector_index(self) -> VectorIndex:
-        """The vector index (always present after construction)."""
+        """Vectors of the sentences alone (always present after construction)."""
         assert self.vectors is not None
         return self.vectors
+
+    @property
+    def context_index(self) -> VectorIndex:
+        """Vectors of the sentences with their context, under the same ids."""
+        assert self.context_vectors is not None
+        return self.context_vectors
 
     @cached_property
     def rows(self) -> np.ndarray:
@@ -158,7 +170,9 @@ def save_index(index: CorpusIndex, directory: Path) -> None:
         ]
         _write_jsonl(tmp / "documents.jsonl", docs)
         _write_jsonl(tmp / "chunks.jsonl", [_chunk_row(i, c) for i, c in sorted(index.chunks.items())])
-        index.vector_index.save(tmp)
+        for name, vectors in ((SENTENCE_DIR, index.vector_index), (CONTEXT_DIR, index.context_index)):
+            (tmp / name).mkdir()
+            vectors.save(tmp / name)
         (tmp / MANIFEST).write_text(json.dumps(index.manifest(), ensure_ascii=False, indent=1), encoding="utf-8")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -184,6 +198,7 @@ def _chunk_row(chunk_id: int, item: IndexedChunk) -> dict[str, Any]:
         "heading": list(c.heading),
         "tokens": item.tokens,
         "key": item.key,
+        "context_key": item.context_key,
     }
 
 
@@ -192,13 +207,22 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     path = directory / MANIFEST
     if not path.is_file():
         raise NotFoundError(f"{directory}: no index here (build one with: qa index PATH --index {directory})")
-    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexMismatchError(f"{directory}: unreadable {MANIFEST} ({exc}); {_rebuild_hint(directory)}") from None
+    if not isinstance(manifest, dict):
+        raise IndexMismatchError(f"{directory}: {MANIFEST} is not a JSON object; {_rebuild_hint(directory)}")
     return manifest
+
+
+def _rebuild_hint(directory: Path) -> str:
+    return f"rebuild it with: qa index PATH --index {directory} --rebuild"
 
 
 def check_compatible(manifest: dict[str, Any], directory: Path, model_id: str | None) -> None:
     """Refuse an index of another format, model or tokenizer, saying how to rebuild it."""
-    rebuild = f"rebuild it with: qa index PATH --index {directory} --rebuild"
+    rebuild = _rebuild_hint(directory)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"{directory}: index format {manifest.get('format_version')} is not {FORMAT_VERSION}; {rebuild}"
@@ -214,10 +238,20 @@ def load_index(directory: Path, *, model_id: str | None = None) -> CorpusIndex:
     """Load an index directory, checking it against the model that will query it."""
     manifest = read_manifest(directory)
     check_compatible(manifest, directory, model_id)
-    vectors = open_vector_index(directory)
-    if vectors.dim != manifest["dim"]:
+    try:
+        return _load_checked(directory, manifest)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # a damaged file (IndexFormatError is a ValueError)
+        raise IndexMismatchError(
+            f"{directory}: damaged index ({type(exc).__name__}: {exc}); {_rebuild_hint(directory)}"
+        ) from None
+
+
+def _load_checked(directory: Path, manifest: dict[str, Any]) -> CorpusIndex:
+    vectors = open_vector_index(directory / SENTENCE_DIR)
+    context = open_vector_index(directory / CONTEXT_DIR)
+    if {vectors.dim, context.dim} != {manifest["dim"]}:
         raise IndexMismatchError(f"{directory}: vectors have dimension {vectors.dim}, manifest says {manifest['dim']}")
-    index = CorpusIndex(manifest["model_id"], manifest["dim"], vectors=vectors)
+    index = CorpusIndex(manifest["model_id"], manifest["dim"], vectors=vectors, context_vectors=context)
     for row in _read_jsonl(directory / "documents.jsonl"):
         meta = DocumentMeta(
             **{k: v for k, v in row["meta"].items() if k != "extra"}, extra=row["meta"].get("extra", {})
@@ -238,5 +272,5 @@ def load_index(directory: Path, *, model_id: str | None = None) -> CorpusIndex:
             paragraph=row["paragraph"],
             heading=tuple(row["heading"]),
         )
-        index.chunks[row["id"]] = IndexedChunk(chunk, row["tokens"], row["key"])
+        index.chunks[row["id"]] = IndexedChunk(chunk, row["tokens"], row["key"], row["context_key"])
     return index

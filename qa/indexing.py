@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,12 +12,22 @@ import numpy as np
 
 from embeddings.cache import EmbeddingCache, content_key, embed_with_cache
 from embeddings.encoders import Encoder
-from qa.context import CONTEXT_VERSION, embedding_texts
+from qa.context import CONTEXT_VERSION, context_texts
 from qa.errors import InputError
-from qa.index_store import CorpusIndex, IndexedChunk, StoredDocument, check_compatible, load_index, read_manifest
+from qa.index_store import (
+    FORMAT_VERSION,
+    CorpusIndex,
+    IndexedChunk,
+    StoredDocument,
+    check_compatible,
+    load_index,
+    read_manifest,
+)
 from qa.lexical import TOKENIZER_VERSION, tokenize
 from qa.segment import SEGMENTER_VERSION, segment
 from qa.types import Document
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,17 +62,27 @@ def _versions_match(directory: Path) -> bool:
 
 
 def open_for_update(directory: Path, encoder: Encoder, *, rebuild: bool = False) -> tuple[CorpusIndex, bool]:
-    """The index to update (empty when absent or ``rebuild``), and whether its documents can be reused."""
+    """The index to update, and whether its documents can be reused.
+
+    An absent index, ``rebuild``, or an index in an older format starts empty (the embedding
+    cache still spares re-embedding); an index built with another model is refused.
+    """
     if rebuild or not (directory / "manifest.json").is_file():
         return CorpusIndex(encoder.model_id, encoder.dim), False
-    check_compatible(read_manifest(directory), directory, encoder.model_id)
+    manifest = read_manifest(directory)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        log.warning("%s: index format %s is outdated; rebuilding it", directory, manifest.get("format_version"))
+        return CorpusIndex(encoder.model_id, encoder.dim), False
+    check_compatible(manifest, directory, encoder.model_id)
     return load_index(directory, model_id=encoder.model_id), _versions_match(directory)
 
 
 def remove_document(index: CorpusIndex, doc_id: str) -> None:
     """Drop a document, its chunks and their vectors from an index in memory."""
     doc = index.documents.pop(doc_id)
-    index.vector_index.remove(np.array(doc.chunk_ids, dtype=np.int64))
+    ids = np.array(doc.chunk_ids, dtype=np.int64)
+    index.vector_index.remove(ids)
+    index.context_index.remove(ids)
     for chunk_id in doc.chunk_ids:
         del index.chunks[chunk_id]
     index.changed()
@@ -75,24 +96,37 @@ def add_documents(
     *,
     progress: bool = False,
 ) -> tuple[int, int]:
-    """Segment, tokenize and embed documents into the index; returns (embedded, reused)."""
+    """Segment, tokenize and embed documents into the index; returns (embedded, reused).
+
+    Each sentence is embedded alone and in its context; both go through the embedding cache,
+    so an unchanged text is never embedded twice.
+    """
     pending: list[tuple[Document, list[IndexedChunk]]] = []
-    texts: list[str] = []
+    sentences: list[str] = []
+    contexts: list[str] = []
     for doc in docs:
         chunks = segment(doc)
-        doc_texts = embedding_texts(chunks, doc.meta)
-        pending.append(
-            (doc, [IndexedChunk(c, tokenize(t), content_key(t)) for c, t in zip(chunks, doc_texts, strict=True)])
-        )
-        texts.extend(doc_texts)
-    keys = [item.key for _, items in pending for item in items]
+        doc_contexts = context_texts(chunks, doc.meta)
+        items = [
+            IndexedChunk(c, tokenize(context), content_key(c.text), content_key(context))
+            for c, context in zip(chunks, doc_contexts, strict=True)
+        ]
+        pending.append((doc, items))
+        sentences.extend(c.text for c in chunks)
+        contexts.extend(doc_contexts)
+    n = len(sentences)
+    texts = sentences + contexts
+    keys = [item.key for _, items in pending for item in items] + [
+        item.context_key for _, items in pending for item in items
+    ]
     vectors, stats = embed_with_cache(
         lambda batch: encoder.encode_documents(batch), encoder.model_id, texts, keys, cache, progress=progress
     )
     next_id = max(index.chunks, default=-1) + 1
-    ids = np.arange(next_id, next_id + len(texts), dtype=np.int64)
-    if len(ids):
-        index.vector_index.add(ids, vectors)
+    ids = np.arange(next_id, next_id + n, dtype=np.int64)
+    if n:
+        index.vector_index.add(ids, vectors[:n])
+        index.context_index.add(ids, vectors[n:])
     position = 0
     for doc, items in pending:
         chunk_ids = tuple(int(i) for i in ids[position : position + len(items)])
@@ -123,7 +157,9 @@ def update_index(
             raise InputError(f"document id {doc.id!r} appears twice in the input")
         seen.add(doc.id)
         old = index.documents.get(doc.id)
-        if old is not None and reusable and old.checksum == doc.checksum and old.meta == doc.meta:
+        # metadata is compared in its saved form: an empty field (url "") is read back as None
+        same = old is not None and old.checksum == doc.checksum and old.meta.as_dict() == doc.meta.as_dict()
+        if same and reusable:
             unchanged += 1
             continue
         if old is not None:

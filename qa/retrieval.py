@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 
 from embeddings.encoders import Encoder
+from embeddings.vector_index import VectorIndex
 from qa.index_store import CorpusIndex
 from qa.lexical import tokenize
 
@@ -30,7 +31,8 @@ class RetrievalConfig:
 
     mode: Mode = "hybrid"
     candidates: int = 100
-    lexical_weight: float = 0.6
+    context_weight: float = 1.0
+    lexical_weight: float = 1.0
     passage_weight: float = 0.3
     answer_type_weight: float = 0.3
 
@@ -90,10 +92,22 @@ class Retriever:
         """Ranked candidates for one question."""
         return self.search_many([question], k)[0]
 
-    def _dense_candidates(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        scores, ids = self.index.vector_index.search(qvec[None, :].astype(np.float32), self.config.candidates)
-        keep = ids[0] >= 0
-        return ids[0][keep], scores[0][keep]
+    def _dense_candidates(self, qvec: np.ndarray) -> np.ndarray:
+        """Ids of the best sentences alone and the best sentences in context."""
+        query = qvec[None, :].astype(np.float32)
+        found = [vectors.search(query, self.config.candidates)[1][0] for vectors in self._dense_views()]
+        ids = np.concatenate(found)
+        return ids[ids >= 0]
+
+    def _dense_views(self) -> list[VectorIndex]:
+        return [self.index.vector_index] + ([self.index.context_index] if self.config.context_weight else [])
+
+    def _dense_scores(self, candidates: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+        """Cosine of each candidate alone, plus the weighted cosine of it in context."""
+        scores = self.index.vector_index.vectors(candidates) @ qvec
+        if self.config.context_weight:
+            scores = scores + self.config.context_weight * (self.index.context_index.vectors(candidates) @ qvec)
+        return np.asarray(scores, dtype=np.float32)
 
     def _lexical_candidates(self, question: str) -> tuple[np.ndarray, np.ndarray, float]:
         """(top rows, BM25 score of every row, share of question tokens found in the index)."""
@@ -108,7 +122,7 @@ class Retriever:
     def _search_one(self, question: str, qvec: np.ndarray | None, k: int) -> list[Scored]:
         cfg = self.config
         index = self.index
-        dense_ids, dense_top = self._dense_candidates(qvec) if qvec is not None else (np.array([], np.int64), None)
+        dense_ids = self._dense_candidates(qvec) if qvec is not None else np.array([], np.int64)
         lex_rows, lex_all, coverage = (
             self._lexical_candidates(question) if cfg.mode != "dense" else (np.array([], np.int64), None, 0.0)
         )
@@ -116,16 +130,12 @@ class Retriever:
         candidates = np.unique(np.concatenate([dense_ids, lex_ids])).astype(np.int64)
         if not len(candidates):
             return []
-        dense = (
-            index.vector_index.vectors(candidates) @ qvec
-            if qvec is not None
-            else np.zeros(len(candidates), dtype=np.float32)
-        )
+        dense = self._dense_scores(candidates, qvec) if qvec is not None else np.zeros(len(candidates), np.float32)
         rows = np.array([index.row_of[int(c)] for c in candidates], dtype=np.int64)
         lexical = lex_all[rows] if lex_all is not None else np.zeros(len(candidates), dtype=np.float32)
         fused: np.ndarray = np.zeros(len(candidates), dtype=np.float32)
-        if dense_top is not None:
-            fused += _standardize(dense, dense_top)
+        if qvec is not None:
+            fused += _standardize(dense, dense[np.isin(candidates, dense_ids)])
         if lex_all is not None and lexical.max(initial=0.0) > 0:
             weight = 1.0 if cfg.mode == "lexical" else cfg.lexical_weight * coverage
             fused += weight * _standardize(lexical, lex_all[lex_rows])

@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--single", type=int, default=20, help="one-at-a-time queries per run")
     parser.add_argument("--batch", type=int, default=64, help="queries in one batched search call")
-    parser.add_argument("--threads", type=int, default=None, help="faiss threads (default: 2 or fewer)")
+    parser.add_argument("--threads", type=int, default=None, help="faiss threads (default: 1 below 20 queries, else 2)")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     queries = unit_vectors(rng, max(args.single, args.batch), args.dim)

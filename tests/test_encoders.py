@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -79,7 +80,7 @@ def test_fake_encoder_is_deterministic_across_processes() -> None:
 
 def test_fake_encoder_rejects_single_string_and_bad_dim() -> None:
     with pytest.raises(TypeError):
-        FakeEncoder().encode_queries("not a list")  # type: ignore[arg-type]
+        FakeEncoder().encode_queries("not a list")
     with pytest.raises(EncoderError):
         FakeEncoder(dim=0)
 
@@ -115,7 +116,7 @@ def test_load_encoder_fake_specs() -> None:
 class _Recorder:
     """Stands in for SentenceTransformerEncoder and records how it was built."""
 
-    calls: list[tuple[str, dict[str, object]]] = []
+    calls: ClassVar[list[tuple[str, dict[str, object]]]] = []
 
     def __init__(self, name_or_path: object, **kwargs: object) -> None:
         type(self).calls.append((str(name_or_path), kwargs))
@@ -149,7 +150,12 @@ def test_load_encoder_default_uses_default_model_dir(
 ) -> None:
     monkeypatch.setenv("QA_MODEL_DIR", str(tmp_path / "models"))
     seen: list[Path] = []
-    monkeypatch.setattr(encoders, "ensure_default_model", lambda d, **_: seen.append(d) or d / "m")
+
+    def fake_ensure(cache_dir: Path, *, progress: bool = False) -> Path:
+        seen.append(cache_dir)
+        return cache_dir / "m"
+
+    monkeypatch.setattr(encoders, "ensure_default_model", fake_ensure)
     load_encoder(None)
     assert seen == [tmp_path / "models"]
 

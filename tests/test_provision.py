@@ -112,6 +112,38 @@ def test_incomplete_or_stale_folder_is_not_provisioned(tmp_path: Path) -> None:
     assert not is_provisioned(folder)
 
 
+def _fake_convert(data: bytes, dest: Path, progress: bool) -> None:
+    """A stand-in for the real conversion: just the files is_provisioned() looks at."""
+    for name in provision.REQUIRED_FILES:
+        (dest / name).write_text("fake")
+    marker = {"source_sha256": provision.SOURCE_SHA256, "converter_version": provision.CONVERTER_VERSION}
+    (dest / MARKER_FILE).write_text(json.dumps(marker))
+
+
+def test_crash_mid_conversion_leaves_no_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def crashing(data: bytes, dest: Path, progress: bool) -> None:
+        (dest / "model.safetensors").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(provision, "_convert", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        ensure_default_model(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [f".{DEFAULT_MODEL_NAME}.lock"]
+
+
+def test_stale_folder_and_crash_leftovers_are_replaced(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(provision, "_convert", _fake_convert)
+    target = tmp_path / DEFAULT_MODEL_NAME
+    target.mkdir()
+    (target / "old-file").write_text("from an older converter")
+    leftover = tmp_path / f".{DEFAULT_MODEL_NAME}.tmp-crashed"
+    leftover.mkdir()
+    assert ensure_default_model(tmp_path, progress=True) == target
+    assert is_provisioned(target)
+    assert not (target / "old-file").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f".{DEFAULT_MODEL_NAME}.lock", DEFAULT_MODEL_NAME]
+
+
 def test_dequantize_q4_0_matches_reference_loop() -> None:
     rng = np.random.default_rng(7)
     scales = rng.normal(0, 0.05, size=5).astype(np.float16)
@@ -215,6 +247,24 @@ def test_tampered_marker_triggers_rebuild(tmp_path: Path) -> None:
         assert sorted(p.name for p in tmp_path.iterdir()) == [f".{DEFAULT_MODEL_NAME}.lock", DEFAULT_MODEL_NAME]
     finally:
         shutil.rmtree(tmp_path, ignore_errors=True)  # ~470 MB: do not leave it to pytest's retention
+
+
+@pytest.mark.model
+def test_concurrent_conversions_are_safe(tmp_path: Path) -> None:
+    code = "import sys; from pathlib import Path; from embeddings.provision import ensure_default_model; "
+    code += "print(ensure_default_model(Path(sys.argv[1])))"
+    try:
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        outputs = [proc.communicate(timeout=300)[0].strip() for proc in procs]
+        assert [proc.returncode for proc in procs] == [0, 0]
+        assert outputs == [str(tmp_path / DEFAULT_MODEL_NAME)] * 2
+        assert is_provisioned(tmp_path / DEFAULT_MODEL_NAME)
+        assert sorted(p.name for p in tmp_path.iterdir()) == [f".{DEFAULT_MODEL_NAME}.lock", DEFAULT_MODEL_NAME]
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 @pytest.mark.model

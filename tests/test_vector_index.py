@@ -59,10 +59,11 @@ def check_hits(
         assert all(i in true_score for i in got[r, :kk].tolist()), "returned an id that is not stored"
         np.testing.assert_allclose([true_score[i] for i in got[r, :kk].tolist()], scores[r, :kk], atol=1e-5)
         assert len(set(got[r, :kk].tolist())) == kk
-        for j in range(kk):
-            cluster = s_sorted[np.abs(s_sorted - s_sorted[j]) <= GAP]
-            if (cluster == s_sorted[j]).all():
-                assert got[r, j] == id_sorted[j], f"row {r} position {j}"
+        neg = -s_sorted  # ascending; the scores within GAP of position j span neg[lo[j]..hi[j]]
+        lo = np.searchsorted(neg, neg - GAP, side="left")
+        hi = np.searchsorted(neg, neg + GAP, side="right") - 1
+        determined = (neg[lo] == neg[hi])[:kk]
+        np.testing.assert_array_equal(got[r, :kk][determined], id_sorted[:kk][determined], err_msg=f"row {r}")
 
 
 def fill(index: VectorIndex, rng: np.random.Generator, n: int, id_range: int) -> dict[int, np.ndarray]:
@@ -172,6 +173,9 @@ def test_save_load_round_trip(cls: type[FaissIndex | NumpyIndex], tmp_path: Path
     index.remove(np.fromiter(model, np.int64)[::4])
     queries = unit(rng, 21, 24)
     index.save(tmp_path)
+    index.save(tmp_path)  # saving again replaces the files and leaves no temporary ones
+    expected = {FAISS_FILE} if cls is FaissIndex else {NUMPY_VECTORS_FILE, NUMPY_IDS_FILE}
+    assert {p.name for p in tmp_path.iterdir()} == expected
     loaded = cls.load(tmp_path)
     reopened = open_vector_index(tmp_path)
     assert type(reopened) is cls and loaded.dim == 24 and len(loaded) == len(index)
@@ -300,4 +304,6 @@ def test_new_vector_index_and_threads() -> None:
     with faiss_threads(1):
         assert faiss.omp_get_max_threads() == 1
     assert faiss.omp_get_max_threads() == before
-    assert 1 <= FaissIndex(4).threads <= 2
+    assert FaissIndex(4)._threads_for(1) == 1
+    assert 1 <= FaissIndex(4)._threads_for(64) <= 2
+    assert FaissIndex(4, threads=3)._threads_for(1) == 3
