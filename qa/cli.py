@@ -12,6 +12,7 @@ import typer
 
 from embeddings.encoders import EncoderError
 from embeddings.vector_index import IndexFormatError
+from qa.answers import compose
 from qa.batch import completed_ids, run_batch
 from qa.engine import Engine, build_index, open_cache, open_encoder, open_engine
 from qa.errors import QAError
@@ -125,13 +126,12 @@ def ask(
     """Ask one question; print the ranked source sentences with their citations."""
     if not question.strip():
         raise fail("the question is empty")
-    hits = _engine(index, model).ask(question, top_k)
+    reply = compose(question, _engine(index, model).ask(question, top_k))
     if as_json:
-        emit({"question": question, "hits": [h.as_dict() for h in hits]})
+        emit(reply.as_dict())
         return
-    if not hits:
-        typer.echo("no source found")
-    for hit in hits:
+    typer.echo(f"answer: {reply.answer}" if not reply.no_answer else "no source found; the closest sentences:")
+    for hit in reply.hits:
         c = hit.chunk
         typer.echo(f"[{hit.rank}] {c.cited}")
         typer.echo(f"    {hit.title} — {c.source}:{c.line} [{c.start}:{c.end}] score {hit.score:.2f}")
