@@ -35,6 +35,7 @@ class RetrievalConfig:
     lexical_weight: float = 1.0
     passage_weight: float = 0.3
     answer_type_weight: float = 0.3
+    label_penalty: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Scored:
     lexical: float
 
 
+_CLOSING = re.compile(r"[。！？!?；;.…]")
 _NUMBER_QUESTION = re.compile(
     r"多少|几[个家位名次年月天种项所条处栋座]|多[大高长远久重]|数量|how (?:many|much)|what percent"
 )
@@ -72,6 +74,11 @@ def _lexical_trust(coverage: float) -> float:
     the lexical leg gets no vote; from three quarters on, a full one.
     """
     return float(np.clip((coverage - 0.25) / 0.5, 0.0, 1.0))
+
+
+def _is_label(text: str) -> bool:
+    """A short line without closing punctuation: a heading or caption, which rarely holds an answer."""
+    return len(text) <= 30 and _CLOSING.search(text) is None
 
 
 def _answer_type_bonus(question: str, texts: Sequence[str]) -> np.ndarray:
@@ -153,6 +160,7 @@ class Retriever:
         fused = self._with_passage(candidates, fused)
         texts = [index.chunks[int(c)].chunk.text for c in candidates]
         fused = fused + cfg.answer_type_weight * _answer_type_bonus(question, texts)
+        fused = fused - cfg.label_penalty * np.array([_is_label(t) for t in texts], dtype=np.float32)
         order = np.argsort(-fused, kind="stable")[:k]
         return [Scored(int(candidates[i]), float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
 

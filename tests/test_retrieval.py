@@ -13,7 +13,7 @@ from embeddings.encoders import FakeEncoder
 from qa.answers import compose
 from qa.engine import Engine, build_index
 from qa.lexical import fold, tokenize
-from qa.retrieval import RetrievalConfig, _answer_type_bonus, _lexical_trust
+from qa.retrieval import RetrievalConfig, _answer_type_bonus, _is_label, _lexical_trust
 
 CORPUS = {
     "park.txt": (
@@ -22,8 +22,7 @@ CORPUS = {
         "园区的范围西至鹅岭公园，东至上清寺转盘。\n"
     ),
     "street.txt": (
-        "梦想小街产业园\n"
-        "梦想小街产业园主体建筑面积约3万平方米。2021年，园区税收约2200万元。园区有企业120家。\n"
+        "梦想小街产业园\n梦想小街产业园主体建筑面积约3万平方米。2021年，园区税收约2200万元。园区有企业120家。\n"
     ),
     "zoo.txt": "动物园公告\n熊猫馆周一闭馆维修。長頸鹿每天下午三点喂食。\n",
     "solar.txt": "Solar Report\nThe solar farm produced 120 megawatts in 2020. It employs 45 engineers.\n",
@@ -129,3 +128,9 @@ def test_empty_index_returns_no_hits(tmp_path: Path) -> None:
     encoder = FakeEncoder()
     index, _ = build_index([tmp_path / "docs"], tmp_path / "index", encoder, None)
     assert Engine(index, encoder, RetrievalConfig()).ask("任何问题", 5) == []
+
+
+def test_labels_are_short_lines_without_closing_punctuation() -> None:
+    assert _is_label("专栏3  生产性服务业专业特色楼宇布局")
+    assert not _is_label("园区有企业120家。")
+    assert not _is_label("这是一个没有句号但是很长很长很长很长很长很长很长很长很长很长很长很长的句子")
