@@ -35,7 +35,7 @@ class RetrievalConfig:
     lexical_weight: float = 1.0
     passage_weight: float = 0.3
     answer_type_weight: float = 0.3
-    label_penalty: float = 0.5
+    label_penalty: float = 1.0
 
 
 @dataclass(frozen=True)

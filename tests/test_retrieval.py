@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def test_hits_cite_the_original_text_exactly(index_and_encoder: tuple[object, Fa
             original = engine.index.document(hit.chunk.source).original
             assert original[hit.chunk.start : hit.chunk.end] == hit.as_dict()["text"]
         assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
-        assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
+        assert all(a.score >= b.score for a, b in itertools.pairwise(hits))
 
 
 def test_no_answer_for_far_questions_and_answer_for_near_ones(index_and_encoder: tuple[object, FakeEncoder]) -> None:
