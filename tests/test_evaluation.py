@@ -92,6 +92,7 @@ def judge(gold: Path, results: Path, corpus: Path) -> tuple[int, dict[str, float
     return int(n), dict(zip(("r1", "r5", "r10", "mrr"), map(float, values), strict=True)), proc.stdout
 
 
+@pytest.mark.skipif(not JUDGE.is_file(), reason=f"shared judge not found at {JUDGE}")
 def test_score_agrees_with_judge(setup: tuple[Path, Path, Path], tmp_path: Path) -> None:
     docs, index_dir, gold_path = setup
     engine = Engine(load_index(index_dir), FakeEncoder(), RetrievalConfig())
