@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         want = top_k * 5 if filters else top_k
         hits = _filtered(eng.ask(question, want), filters)[:top_k]
         hits = [h if h.rank == i else _reranked(h, i) for i, h in enumerate(hits, 1)]
-        return AskResponse.model_validate(compose(shown, hits).as_dict())
+        return AskResponse.model_validate(compose(shown, hits, settings.no_answer_cosine).as_dict())
 
     @app.post("/v1/ask", response_model=AskResponse, summary="Ask a question; get cited source sentences")
     def ask(body: AskRequest) -> AskResponse:

@@ -126,7 +126,8 @@ def ask(
     """Ask one question; print the ranked source sentences with their citations."""
     if not question.strip():
         raise fail("the question is empty")
-    reply = compose(question, _engine(index, model).ask(question, top_k))
+    settings = _settings(index, model)
+    reply = compose(question, _engine(index, model).ask(question, top_k), settings.no_answer_cosine)
     if as_json:
         emit(reply.as_dict())
         return

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     port: int = 8000
     api_key: str | None = Field(None, description="Key required by write endpoints; unset disables writes.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
+    no_answer_cosine: float = Field(
+        0.88, description="Best dense score under which an answer says no source was found (default model)."
+    )
     max_question_chars: int = 2000
     max_top_k: int = 50
     max_upload_bytes: int = 10_000_000
