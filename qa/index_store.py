@@ -234,10 +234,19 @@ def check_compatible(manifest: dict[str, Any], directory: Path, model_id: str | 
         )
 
 
-def load_index(directory: Path, *, model_id: str | None = None) -> CorpusIndex:
-    """Load an index directory, checking it against the model that will query it."""
+def load_index(directory: Path, *, model_id: str | None = None, for_query: bool = True) -> CorpusIndex:
+    """Load an index directory, checking it against the model that will query it.
+
+    For querying, the stored lexical tokens must come from this tokenizer version too (an
+    update re-tokenizes instead, so it passes ``for_query=False``).
+    """
     manifest = read_manifest(directory)
     check_compatible(manifest, directory, model_id)
+    if for_query and manifest.get("tokenizer_version") != TOKENIZER_VERSION:
+        raise IndexMismatchError(
+            f"{directory}: index was tokenized by tokenizer version {manifest.get('tokenizer_version')}, "
+            f"not {TOKENIZER_VERSION}; update it with: qa index PATH --index {directory}"
+        )
     try:
         return _load_checked(directory, manifest)
     except (OSError, ValueError, KeyError, TypeError) as exc:  # a damaged file (IndexFormatError is a ValueError)

@@ -74,7 +74,7 @@ def open_for_update(directory: Path, encoder: Encoder, *, rebuild: bool = False)
         log.warning("%s: index format %s is outdated; rebuilding it", directory, manifest.get("format_version"))
         return CorpusIndex(encoder.model_id, encoder.dim), False
     check_compatible(manifest, directory, encoder.model_id)
-    return load_index(directory, model_id=encoder.model_id), _versions_match(directory)
+    return load_index(directory, model_id=encoder.model_id, for_query=False), _versions_match(directory)
 
 
 def remove_document(index: CorpusIndex, doc_id: str) -> None:

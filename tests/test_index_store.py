@@ -266,3 +266,18 @@ def test_damaged_index_is_refused_with_rebuild_hint(
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {directory}: ")
+
+
+def test_query_load_refuses_another_tokenizer_version(tmp_path: Path) -> None:
+    """Stored lexical tokens from another tokenizer would not match the query's tokens."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("园区有企业120家。\n", encoding="utf-8")
+    build_index([docs], tmp_path / "index", FakeEncoder(), None)
+    manifest_path = tmp_path / "index" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["tokenizer_version"] = "0"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="qa index"):
+        load_index(tmp_path / "index")
+    assert load_index(tmp_path / "index", for_query=False).chunks
