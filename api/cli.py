@@ -1,15 +1,22 @@
-"""The ``qa`` command: the library's commands plus ``serve``, which needs the API layer."""
+"""The ``qa`` command: the library's commands plus ``serve``, which needs the API layer.
+
+``serve`` lives here, not in :mod:`qa.cli`, because the library never imports the API; the
+``qa`` console script points at this module's ``app``.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from api.app import create_app
-from qa.cli import IndexOpt, ModelOpt, app
+from embeddings.encoders import EncoderError
+from embeddings.vector_index import IndexFormatError
+from qa.cli import IndexOpt, ModelOpt, app, fail
+from qa.engine import open_engine
+from qa.errors import QAError
 from qa.settings import Settings
 
 __all__ = ["app"]
@@ -22,14 +29,23 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [env QA_HOST; default 127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option(help="Port [env QA_PORT; default 8000].")] = None,
     corpus: Annotated[
-        Path | None, typer.Option(help="Corpus indexed on first run [env QA_CORPUS; default seeds].")
+        Path | None, typer.Option(help="Corpus indexed when there is no index yet [env QA_CORPUS; default seeds].")
     ] = None,
 ) -> None:
-    """Serve the HTTP API (building the index from the corpus on first run)."""
-    overrides = {
-        key: value
-        for key, value in {"index_dir": index, "model": model, "host": host, "port": port, "corpus": corpus}.items()
-        if value is not None
-    }
-    settings = Settings(**overrides)  # type: ignore[arg-type]
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    """Serve the HTTP API (building the index from the corpus on first run, with a progress bar)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    given = {"index_dir": index, "model": model, "host": host, "port": port, "corpus": corpus}
+    settings = Settings(**{key: value for key, value in given.items() if value is not None})  # type: ignore[arg-type]
+    try:
+        engine = open_engine(settings, progress=sys.stderr.isatty())
+    except (QAError, EncoderError, IndexFormatError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(
+        f"{settings.index_dir}: {len(engine.index.documents)} documents, {len(engine.index.chunks)} sentences "
+        f"({engine.encoder.model_id}); writes {'enabled' if settings.api_key else 'disabled (QA_API_KEY unset)'}",
+        err=True,
+    )
+    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port)

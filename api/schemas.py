@@ -1,25 +1,44 @@
-"""Request and response models of the HTTP API (mirrors of the library's dataclasses)."""
+"""Request and response models of the HTTP API: JSON mirrors of the library's dataclasses."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+QUESTION_EXAMPLE = "U创空间2017年的产值是多少？"
 
 
 class Filters(BaseModel):
-    """Restrict hits to some documents or a date range (ISO dates, inclusive)."""
+    """Keep only hits from some documents or from documents dated within a range (inclusive)."""
 
-    source: list[str] | None = Field(None, description="Document ids to search in.")
-    date_from: str | None = Field(None, examples=["2022-01-01"])
-    date_to: str | None = Field(None, examples=["2024-12-31"])
+    model_config = ConfigDict(extra="forbid")
+
+    source: str | list[str] | None = Field(
+        None, description="A document id, or a list of them.", examples=[["001_78f4f1f7e179c4c7.txt"]]
+    )
+    date_from: datetime.date | None = Field(
+        None, description="Earliest document date (ISO); undated documents are left out.", examples=["2017-01-01"]
+    )
+    date_to: datetime.date | None = Field(
+        None, description="Latest document date (ISO); undated documents are left out.", examples=["2024-12-31"]
+    )
+
+    def sources(self) -> set[str] | None:
+        """The document ids asked for, or None for any."""
+        if self.source is None:
+            return None
+        return {self.source} if isinstance(self.source, str) else set(self.source)
 
 
 class AskRequest(BaseModel):
     """One question."""
 
-    question: str = Field(..., min_length=1, examples=["U创空间2017年的产值是多少？"])
-    top_k: int = Field(5, ge=1)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": QUESTION_EXAMPLE}]})
+
+    question: str = Field(..., min_length=1, description="The question, in Chinese or English.")
+    top_k: int = Field(5, ge=1, description="How many hits (at most the server's QA_MAX_TOP_K).")
     filters: Filters | None = None
 
 
@@ -31,14 +50,30 @@ class Message(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    """A conversation; the last user message is answered, earlier turns resolve follow-ups."""
+    """A whole conversation (the server keeps no state): the last message, from the user, is answered."""
 
-    messages: list[Message] = Field(..., min_length=1)
-    top_k: int = Field(5, ge=1)
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "messages": [
+                        {"role": "user", "content": "梦想小街产业园的主体建筑面积是多少？"},
+                        {"role": "assistant", "content": "主体建筑面积10640平方米。[1]"},
+                        {"role": "user", "content": "它2021年的税收是多少？"},
+                    ]
+                }
+            ]
+        },
+    )
+
+    messages: list[Message] = Field(..., min_length=1, max_length=100)
+    top_k: int = Field(5, ge=1, description="How many hits (at most the server's QA_MAX_TOP_K).")
+    filters: Filters | None = None
 
 
-class Context(BaseModel):
-    """The sentences around a cited one, and its paragraph's span."""
+class HitContext(BaseModel):
+    """The sentences around a cited one, and its paragraph's span of the original text."""
 
     previous: str
     next: str
@@ -55,33 +90,47 @@ class Location(BaseModel):
     line: int
 
 
+class HitScores(BaseModel):
+    """The evidence behind a hit's score."""
+
+    dense: float = Field(..., description="Cosine of the question with the sentence (mean of alone and in context).")
+    lexical: float = Field(..., description="BM25 score of the sentence.")
+
+
 class HitModel(BaseModel):
-    """A ranked sentence with its citation (the batch-output contract plus context)."""
+    """A ranked sentence and its citation: ``original[start:end] == text`` of document ``source``."""
 
     rank: int
     score: float
-    source: str
-    start: int
+    source: str = Field(..., description="Document id.")
+    start: int = Field(..., description="Offset of the sentence in the document's original text.")
     end: int
-    text: str
+    text: str = Field(..., description="The sentence, exactly as it stands in the original.")
     title: str
-    line: int
+    line: int = Field(..., description="1-based line of the sentence's start.")
     paragraph: int
     heading: list[str]
     date: str | None = None
     publisher: str | None = None
-    context: Context
-    scores: dict[str, float]
-    also_at: list[Location] = []
+    context: HitContext
+    scores: HitScores
+    also_at: list[Location] = Field(default_factory=list, description="Other places with the same sentence.")
 
 
 class AskResponse(BaseModel):
     """Hits, an extractive answer citing them as [1], [2], and whether any source fits."""
 
     question: str
-    answer: str
-    no_answer: bool
+    answer: str = Field(..., description="The best sentence(s) with [n] citing hit n; empty when no_answer.")
+    no_answer: bool = Field(..., description="True when no sentence is close enough to count as a source.")
     hits: list[HitModel]
+
+
+class ChatResponse(AskResponse):
+    """An answer to the last user message, with the stand-alone query used to retrieve it."""
+
+    query: str = Field(..., description="What was searched: the question, completed from earlier turns if needed.")
+    follow_up: bool = Field(..., description="Whether the question was read as a follow-up of earlier turns.")
 
 
 class DocumentSummary(BaseModel):
@@ -92,25 +141,122 @@ class DocumentSummary(BaseModel):
     date: str | None = None
     publisher: str | None = None
     author: str | None = None
-    sentences: int
+    url: str | None = None
+    sentences: int = Field(..., description="How many sentences (citable chunks) it has.")
+
+
+class DocumentList(BaseModel):
+    """A page of the documents, sorted by id."""
+
+    total: int
+    offset: int
+    documents: list[DocumentSummary]
 
 
 class DocumentDetail(DocumentSummary):
-    """A document with its text (or the requested span and the sentences around it)."""
+    """A document with its original text (the text every offset refers to)."""
 
+    checksum: str = Field(..., description="sha256 of the original text.")
+    extra: dict[str, str] = Field(default_factory=dict, description="Other metadata fields.")
+    length: int = Field(..., description="Length of the original text in characters.")
     text: str
-    start: int = 0
+
+
+class Sentence(BaseModel):
+    """A sentence of a document with its place in the original text."""
+
+    index: int
+    start: int
     end: int
+    line: int
+    text: str
+    in_span: bool = Field(..., description="Whether it overlaps the requested span.")
+
+
+class DocumentSpan(DocumentSummary):
+    """A span of a document, and the sentences overlapping it plus one on each side."""
+
+    start: int
+    end: int
+    text: str = Field(..., description="original[start:end].")
+    context_start: int
+    context_end: int
+    context: str = Field(..., description="original[context_start:context_end]: the span within whole sentences.")
+    around: list[Sentence]
+
+
+class DocumentIn(BaseModel):
+    """A document's text and the metadata given with it (front matter in the text adds to it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(..., min_length=1, description="Original text (plain, Markdown or HTML).")
+    kind: Literal["auto", "text", "markdown", "html"] = Field("auto", description="How to read the text.")
+    title: str | None = Field(None, description="Title (default: found in the text).")
+    date: str | None = Field(None, description="Date (any form with year, month and day).", examples=["2021-06-30"])
+    publisher: str | None = None
+    author: str | None = None
+    url: str | None = None
+    extra: dict[str, str] = Field(default_factory=dict, description="Other metadata fields.")
+
+    def fields(self) -> dict[str, str]:
+        """The metadata fields as the reader takes them."""
+        given = {
+            "title": self.title,
+            "date": self.date,
+            "publisher": self.publisher,
+            "author": self.author,
+            "url": self.url,
+        }
+        return {**self.extra, **{k: v for k, v in given.items() if v}}
+
+
+class DocumentCreate(DocumentIn):
+    """A new document: its id (any string; it names no file) and its text."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"id": "notes/park.txt", "text": "梦想小街产业园\n园区2021年税收约2200万元。"}]
+        },
+    )
+
+    id: str = Field(..., min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$", description="Document id.")
+
+
+class WriteResult(BaseModel):
+    """What a write did."""
+
+    id: str
+    status: Literal["created", "replaced", "unchanged", "deleted"]
+    sentences: int = Field(..., description="Sentences of the document now (0 once deleted).")
+    documents: int = Field(..., description="Documents in the index now.")
+
+
+class Health(BaseModel):
+    """The process is alive."""
+
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    """Whether the index is loaded, and what it holds."""
+
+    status: Literal["ready", "loading"]
+    model: str | None = None
+    dim: int | None = None
+    documents: int = 0
+    sentences: int = 0
 
 
 class ErrorBody(BaseModel):
-    """The body of every error response."""
+    """What went wrong: a stable code for programs and a message for people."""
 
-    code: str
-    message: str
+    code: str = Field(..., examples=["not_found"])
+    message: str = Field(..., examples=["no document 'x.txt' in the index"])
 
 
 class ErrorResponse(BaseModel):
-    """``{"error": {"code", "message"}}``."""
+    """The body of every error response."""
 
     error: ErrorBody

@@ -8,13 +8,15 @@ from pathlib import Path
 
 from embeddings.cache import EmbeddingCache, default_cache_path
 from embeddings.encoders import Encoder, load_encoder
+from embeddings.vector_index import NumpyIndex, VectorIndex, new_vector_index
 from qa.hits import Hit, build_hits
 from qa.index_store import CorpusIndex, load_index, save_index
-from qa.indexing import IndexSummary, open_for_update, update_index
+from qa.indexing import IndexSummary, add_documents, open_for_update, remove_document, update_index
 from qa.lexical import load_user_dictionary
 from qa.reading import iter_documents
 from qa.retrieval import RetrievalConfig, Retriever
 from qa.settings import Settings
+from qa.types import Document
 
 
 def open_encoder(settings: Settings) -> Encoder:
@@ -77,6 +79,48 @@ class Engine:
     def ask(self, question: str, k: int = 10) -> list[Hit]:
         """Hits for one question."""
         return self.ask_many([question], k)[0]
+
+    def with_changes(
+        self,
+        upserts: Sequence[Document] = (),
+        removals: Sequence[str] = (),
+        cache: EmbeddingCache | None = None,
+    ) -> Engine:
+        """A new engine over a copy of this index with ``removals`` dropped and ``upserts`` added or replaced.
+
+        Copy-on-write: this engine and its index are left untouched, so queries can keep using
+        them while the new index is built. A removal of an unknown id raises NotFoundError.
+        """
+        index = copy_index(self.index)
+        for doc_id in removals:
+            index.document(doc_id)
+            remove_document(index, doc_id)
+        for doc in upserts:
+            if doc.id in index.documents:
+                remove_document(index, doc.id)
+        add_documents(index, list(upserts), self.encoder, cache)
+        _ = index.lexical, index.row_of  # derived structures built here, not by the first query
+        return Engine(index, self.encoder, self.config)
+
+
+def _copy_vectors(vectors: VectorIndex) -> VectorIndex:
+    copy = new_vector_index(vectors.dim, "numpy" if isinstance(vectors, NumpyIndex) else "faiss")
+    ids = vectors.ids()
+    if len(ids):
+        copy.add(ids, vectors.vectors(ids))
+    return copy
+
+
+def copy_index(index: CorpusIndex) -> CorpusIndex:
+    """An independent copy of an index (its documents and chunks are never changed in place, so they are shared)."""
+    return CorpusIndex(
+        index.model_id,
+        index.dim,
+        documents=dict(index.documents),
+        chunks=dict(index.chunks),
+        vectors=_copy_vectors(index.vector_index),
+        context_vectors=_copy_vectors(index.context_index),
+    )
 
 
 def open_engine(settings: Settings, *, progress: bool = False, config: RetrievalConfig | None = None) -> Engine:

@@ -1,0 +1,99 @@
+"""``POST /v1/ask`` and ``POST /v1/chat``: cited answers to one question or to a conversation's last turn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from fastapi import APIRouter
+
+from api.deps import CurrentEngine, State, check_question, check_top_k
+from api.errors import RequestError, error_responses
+from api.followup import resolve_conversation
+from api.schemas import AskRequest, AskResponse, ChatRequest, ChatResponse, Filters
+from qa.answers import compose
+from qa.hits import Hit
+
+router = APIRouter(prefix="/v1", tags=["questions"])
+
+#: Hits fetched per hit shown when some of them will be filtered out or reordered.
+_WIDEN = 10
+_MIN_POOL = 100
+#: Hits of the previous question whose documents a follow-up prefers.
+_PREVIOUS_HITS = 3
+
+
+def _pool(top_k: int, narrowed: bool) -> int:
+    return max(top_k * _WIDEN, _MIN_POOL) if narrowed else top_k
+
+
+def _keep(hit: Hit, filters: Filters) -> bool:
+    sources = filters.sources()
+    if sources is not None and hit.chunk.source not in sources:
+        return False
+    if filters.date_from is None and filters.date_to is None:
+        return True
+    if not hit.date:
+        return False
+    return (filters.date_from is None or hit.date >= filters.date_from.isoformat()) and (
+        filters.date_to is None or hit.date <= filters.date_to.isoformat()
+    )
+
+
+def _reply(state: State, question: str, hits: Sequence[Hit], top_k: int, filters: Filters | None) -> dict[str, object]:
+    """Filter, cut to ``top_k``, renumber and compose the answer."""
+    kept = [h for h in hits if filters is None or _keep(h, filters)][:top_k]
+    ranked = [h if h.rank == i else replace(h, rank=i) for i, h in enumerate(kept, 1)]
+    return compose(question, ranked, state.settings.no_answer_cosine).as_dict()
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    summary="Ask a question; get the source sentences that answer it",
+    responses=error_responses(413, 422, 503),
+)
+def ask(body: AskRequest, state: State, engine: CurrentEngine) -> AskResponse:
+    """Rank the index's sentences for the question and compose a short extractive answer citing them.
+
+    Every hit cites ``original[start:end]`` of document ``source``. ``filters`` keep hits from
+    some documents or from documents dated within a range; ``no_answer`` is true when no
+    sentence is close enough to count as a source (the hits are then the closest ones).
+    """
+    check_question(state, body.question)
+    check_top_k(state, body.top_k)
+    hits = engine.ask(body.question, _pool(body.top_k, body.filters is not None))
+    return AskResponse.model_validate(_reply(state, body.question, hits, body.top_k, body.filters))
+
+
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    summary="Answer the last user message of a conversation, resolving follow-ups",
+    responses=error_responses(413, 422, 503),
+)
+def chat(body: ChatRequest, state: State, engine: CurrentEngine) -> ChatResponse:
+    """Answer the last message (which must come from the user), like ``/v1/ask``.
+
+    The server keeps no conversation: send every turn. A follow-up (它2021年的税收是多少？) is
+    completed from the previous user question (梦想小街产业园2021年的税收是多少？), and hits from the
+    documents that answered the previous question come first. ``query`` tells what was searched.
+    """
+    if body.messages[-1].role != "user":
+        raise RequestError("the last message must come from the user")
+    turns = [m.content for m in body.messages if m.role == "user" and m.content.strip()]
+    check_question(state, body.messages[-1].content)
+    check_top_k(state, body.top_k)
+    limit = state.settings.max_question_chars
+    if any(len(turn) > limit for turn in turns):
+        raise RequestError(f"a user message is longer than {limit} characters")
+    resolved = resolve_conversation(turns)
+    pool = _pool(body.top_k, resolved.follow_up or body.filters is not None)
+    if resolved.previous is None:
+        hits = engine.ask(resolved.query, pool)
+    else:
+        previous_hits, hits = engine.ask_many([resolved.previous, resolved.query], pool)
+        preferred = {h.chunk.source for h in previous_hits[:_PREVIOUS_HITS]}
+        hits = sorted(hits, key=lambda h: h.chunk.source not in preferred)  # stable: keeps the ranking within
+    reply = _reply(state, turns[-1], hits, body.top_k, body.filters)
+    return ChatResponse.model_validate({**reply, "query": resolved.query, "follow_up": resolved.follow_up})

@@ -1,0 +1,171 @@
+"""``/v1/documents``: list, read (whole or a span in context), add, replace and delete documents.
+
+Document ids are plain strings kept in the index; none of them ever names a file on the
+server. Writes need the API key and update the index copy-on-write (see :mod:`api.state`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from api.deps import CurrentEngine, State, require_api_key
+from api.errors import RequestError, error_responses
+from api.schemas import (
+    DocumentCreate,
+    DocumentDetail,
+    DocumentIn,
+    DocumentList,
+    DocumentSpan,
+    DocumentSummary,
+    Sentence,
+    WriteResult,
+)
+from qa.engine import Engine
+from qa.index_store import StoredDocument
+from qa.reading import parse_document
+from qa.types import Document
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+DocId = Annotated[
+    str, Path(min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$", description="Document id (may hold /).")
+]
+_GUARD = [Depends(require_api_key)]
+
+
+def _summary(doc: StoredDocument) -> dict[str, object]:
+    m = doc.meta
+    return {
+        "id": doc.id,
+        "title": m.title,
+        "date": m.date,
+        "publisher": m.publisher,
+        "author": m.author,
+        "url": m.url,
+        "sentences": len(doc.chunk_ids),
+    }
+
+
+@router.get("", response_model=DocumentList, summary="List the indexed documents", responses=error_responses(422))
+def list_documents(
+    engine: CurrentEngine,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> DocumentList:
+    """Documents sorted by id, with their metadata and sentence counts."""
+    ids = sorted(engine.index.documents)
+    page = [DocumentSummary.model_validate(_summary(engine.index.documents[i])) for i in ids[offset : offset + limit]]
+    return DocumentList(total=len(ids), offset=offset, documents=page)
+
+
+@router.get(
+    "/{doc_id:path}",
+    response_model=DocumentDetail | DocumentSpan,
+    summary="A document's metadata and original text, or a span of it in context",
+    responses=error_responses(404, 422),
+)
+def get_document(
+    doc_id: DocId,
+    engine: CurrentEngine,
+    start: Annotated[int | None, Query(ge=0, description="Span start (offset into the original text).")] = None,
+    end: Annotated[int | None, Query(ge=0, description="Span end (exclusive).")] = None,
+) -> DocumentDetail | DocumentSpan:
+    """The whole document, or with ``start``/``end`` (a hit's offsets) that span plus the sentences around it.
+
+    A span comes with the sentences overlapping it and one more on each side, and ``context``:
+    the original text from the first of those sentences to the last.
+    """
+    doc = engine.index.document(doc_id)
+    if start is None and end is None:
+        meta = {"checksum": doc.checksum, "extra": dict(doc.meta.extra), "length": len(doc.original)}
+        return DocumentDetail.model_validate({**_summary(doc), **meta, "text": doc.original})
+    return _span(engine, doc, 0 if start is None else start, len(doc.original) if end is None else end)
+
+
+def _span(engine: Engine, doc: StoredDocument, start: int, end: int) -> DocumentSpan:
+    if not start < end <= len(doc.original):
+        raise RequestError(f"span [{start}, {end}) is not a non-empty part of the text (length {len(doc.original)})")
+    chunks = engine.index.document_chunks(doc.id)
+    inside = [i for i, c in enumerate(chunks) if c.start < end and c.end > start]
+    if inside:
+        first, last = max(inside[0] - 1, 0), min(inside[-1] + 1, len(chunks) - 1)
+    else:  # a span between sentences (a heading's markup, blank lines): the sentences on either side
+        first = max(sum(1 for c in chunks if c.end <= start) - 1, 0)
+        last = min(first + 1, len(chunks) - 1)
+    around = chunks[first : last + 1] if chunks else []
+    lo = min([start, *(c.start for c in around)])
+    hi = max([end, *(c.end for c in around)])
+    sentences = [
+        Sentence(
+            index=c.index, start=c.start, end=c.end, line=c.line, text=c.cited, in_span=c.end > start and c.start < end
+        )
+        for c in around
+    ]
+    return DocumentSpan.model_validate(
+        {
+            **_summary(doc),
+            "start": start,
+            "end": end,
+            "text": doc.original[start:end],
+            "context_start": lo,
+            "context_end": hi,
+            "context": doc.original[lo:hi],
+            "around": sentences,
+        }
+    )
+
+
+def _parse(doc_id: str, body: DocumentIn) -> Document:
+    return parse_document(doc_id, body.text, body.kind, body.fields())
+
+
+def _result(doc_id: str, status: str, engine: Engine) -> WriteResult:
+    doc = engine.index.documents.get(doc_id)
+    sentences = len(doc.chunk_ids) if doc is not None else 0
+    return WriteResult.model_validate(
+        {"id": doc_id, "status": status, "sentences": sentences, "documents": len(engine.index.documents)}
+    )
+
+
+@router.post(
+    "",
+    response_model=WriteResult,
+    status_code=201,
+    summary="Add a document (409 if the id exists)",
+    dependencies=_GUARD,
+    responses=error_responses(401, 403, 409, 413, 422),
+)
+def create_document(body: DocumentCreate, state: State) -> WriteResult:
+    """Read, segment and embed a new document into the index (needs ``X-API-Key``)."""
+    status, engine = state.create(_parse(body.id, body))
+    return _result(body.id, status, engine)
+
+
+@router.put(
+    "/{doc_id:path}",
+    response_model=WriteResult,
+    summary="Add or replace a document",
+    dependencies=_GUARD,
+    responses=error_responses(401, 403, 413, 422),
+)
+def put_document(doc_id: DocId, body: DocumentIn, state: State, response: Response) -> WriteResult:
+    """Replace the document with this id (or add it: 201); an identical one is left as it is."""
+    status, engine = state.put(_parse(doc_id, body))
+    if status == "created":
+        response.status_code = 201
+    return _result(doc_id, status, engine)
+
+
+@router.delete(
+    "/{doc_id:path}",
+    response_model=WriteResult,
+    summary="Delete a document",
+    dependencies=_GUARD,
+    responses=error_responses(401, 403, 404, 422),
+)
+def delete_document(doc_id: DocId, state: State) -> WriteResult:
+    """Remove the document and its sentences from the index (needs ``X-API-Key``)."""
+    status, engine = state.delete(doc_id)
+    return _result(doc_id, status, engine)
