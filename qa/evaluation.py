@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import InputError
+from qa.jsonlines import iter_json_objects
 
 KS = (1, 5, 10)
 MAX_CITED_CHARS = 400
@@ -44,16 +44,13 @@ def read_gold(path: Path) -> list[Gold]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read gold file ({exc})") from None
     items = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, row in iter_json_objects(text.splitlines(), str(path)):
         try:
-            row = json.loads(line)
             spans = row["spans"] if "spans" in row else [[row["start"], row["end"]]]
             items.append(
                 Gold(str(row["id"]), row["question"], row["source"], tuple((int(a), int(b)) for a, b in spans))
             )
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError):
             raise InputError(
                 f"{path}:{number}: a gold line needs id, question, source and start/end or spans"
             ) from None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import InputError
+from qa.jsonlines import iter_json_objects
 
 MAX_QUESTION_CHARS = 2000
 
@@ -34,14 +34,8 @@ def _check(items: list[Question], name: str) -> list[Question]:
 
 def _from_jsonl(text: str, name: str) -> list[Question]:
     items = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{name}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict) or not str(row.get("question", "")).strip():
+    for number, row in iter_json_objects(text.splitlines(), name):
+        if not str(row.get("question", "")).strip():
             raise InputError(f'{name}:{number}: a line needs a non-empty "question" field')
         items.append(Question(str(row.get("id", number)), str(row["question"]).strip()))
     return items

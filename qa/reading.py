@@ -8,7 +8,6 @@ that string.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
@@ -17,6 +16,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from qa.errors import InputError
+from qa.jsonlines import iter_json_objects
 from qa.markup import CleanTextBuilder, clean_html, clean_markdown, clean_plain, looks_like_html
 from qa.metadata import extract_meta, split_front_matter
 from qa.types import Block, Document
@@ -105,14 +105,8 @@ def read_file(path: Path, doc_id: str) -> Document:
 def read_jsonl(path: Path) -> Iterator[Document]:
     """Documents from a corpus JSONL file: ``{"id", "title", "text", ...}`` per line."""
     with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict) or "text" not in row:
+        for number, row in iter_json_objects(handle, str(path)):
+            if "text" not in row:
                 raise InputError(f'{path}:{number}: each line needs at least "id" and "text"')
             doc_id = str(row.get("id", number))
             fields = {k: str(v) for k, v in row.items() if k not in {"id", "text"} and v is not None}
