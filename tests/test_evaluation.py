@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sample_docs import PARK_TXT, SOLAR_MD
 from typer.testing import CliRunner
 
 from embeddings.encoders import FakeEncoder
@@ -22,16 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 JUDGE = REPO.parent / "shared" / "eval" / "judge.py"
 
 DOCS = {
-    "park.txt": (
-        "上清寺园区简介\n\n"
-        "上清寺互联网产业园位于重庆市渝中区。园区2018年新增企业300家。该园区入驻率达到百分之九十。\n\n"
-        "园区的范围西至鹅岭公园，东至人民大礼堂。\n"
-    ),
-    "solar.md": (
-        "# Solar Power Report\n\n"
-        "The solar farm produced 120 megawatts in 2020. It employs 45 engineers.\n\n"
-        "Maintenance happens every spring. The farm is located near the river.\n"
-    ),
+    "park.txt": PARK_TXT,
+    "solar.md": SOLAR_MD,
     "zoo.txt": "动物园公告\n\n熊猫馆周一闭馆维修。长颈鹿每天下午三点喂食。游客请勿投喂动物。\n",
     "cafe.txt": "咖啡馆笔记\n\n这家咖啡馆在解放碑附近。它每天早上八点开门。拿铁售价三十元。\n",
     "long.txt": "长文\n\n" + "这是一段很长的文字，没有句号" * 40 + "。答案就在这里。\n",

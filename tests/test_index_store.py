@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sample_docs import PARK_TXT, SOLAR_MD
 from typer.testing import CliRunner
 
 from embeddings.cache import EmbeddingCache
@@ -26,16 +27,8 @@ from qa.retrieval import RetrievalConfig
 from qa.segment import SEGMENTER_VERSION
 
 DOCS = {
-    "park.txt": (
-        "上清寺园区简介\n\n"
-        "上清寺互联网产业园位于重庆市渝中区。园区2018年新增企业300家。该园区入驻率达到百分之九十。\n\n"
-        "园区的范围西至鹅岭公园，东至人民大礼堂。\n"
-    ),
-    "solar.md": (
-        "# Solar Power Report\n\n"
-        "The solar farm produced 120 megawatts in 2020. It employs 45 engineers.\n\n"
-        "Maintenance happens every spring. The farm is located near the river.\n"
-    ),
+    "park.txt": PARK_TXT,
+    "solar.md": SOLAR_MD,
     "notes/cafe.txt": "咖啡馆笔记\n\n这家咖啡馆在解放碑附近。它每天早上八点开门。\n",
 }
 QUESTIONS = ["园区的范围西至哪里？", "How many engineers work at the solar farm?", "咖啡馆几点开门？", "渝中区"]

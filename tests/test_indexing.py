@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sample_docs import PARK_TXT, SOLAR_MD
 from typer.testing import CliRunner
 
 from embeddings.cache import EmbeddingCache
@@ -23,16 +24,8 @@ from qa.segment import segment
 from qa.types import Document
 
 V1 = {
-    "park.txt": (
-        "上清寺园区简介\n\n"
-        "上清寺互联网产业园位于重庆市渝中区。园区2018年新增企业300家。该园区入驻率达到百分之九十。\n\n"
-        "园区的范围西至鹅岭公园，东至人民大礼堂。\n"
-    ),
-    "solar.md": (
-        "# Solar Power Report\n\n"
-        "The solar farm produced 120 megawatts in 2020. It employs 45 engineers.\n\n"
-        "Maintenance happens every spring. The farm is located near the river.\n"
-    ),
+    "park.txt": PARK_TXT,
+    "solar.md": SOLAR_MD,
     "zoo.txt": "动物园公告\n\n熊猫馆周一闭馆维修。长颈鹿每天下午三点喂食。\n",
 }
 # v2: solar.md edited, zoo.txt removed, cafe.txt added, park.txt untouched
