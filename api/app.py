@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
-from api import routes_ask, routes_batch, routes_documents, routes_health
+from api import routes_ask, routes_batch, routes_cite, routes_documents, routes_health, routes_web
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware
 from api.state import AppState
@@ -25,6 +25,7 @@ Write endpoints need the `X-API-Key` header (the server's `QA_API_KEY`; without 
 """
 TAGS = [
     {"name": "questions", "description": "Cited answers to a question or a conversation."},
+    {"name": "claims", "description": "Where a writer's claim comes from, and how faithful it is."},
     {"name": "documents", "description": "The indexed documents; writes update the index incrementally."},
     {"name": "batch", "description": "Question sets answered as a stream of JSON lines."},
     {"name": "health", "description": "Liveness and readiness probes."},
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Content-Type", "X-API-Key"],
         )
-    for module in (routes_ask, routes_documents, routes_batch, routes_health):
+    for module in (routes_ask, routes_cite, routes_documents, routes_batch, routes_health, routes_web):
         app.include_router(module.router)
+    routes_web.install(app)
     return app

@@ -43,13 +43,13 @@ def require_api_key(state: State, key: Annotated[str | None, Security(_API_KEY)]
         raise UnauthorizedError("a write needs the server's API key in the X-API-Key header")
 
 
-def check_question(state: AppState, question: str) -> None:
-    """Refuse an empty question or one over QA_MAX_QUESTION_CHARS."""
+def check_question(state: AppState, question: str, what: str = "question") -> None:
+    """Refuse an empty question (or claim) or one over QA_MAX_QUESTION_CHARS."""
     if not question.strip():
-        raise RequestError("the question is empty")
+        raise RequestError(f"the {what} is empty")
     limit = state.settings.max_question_chars
     if len(question) > limit:
-        raise RequestError(f"the question has {len(question)} characters; the limit is {limit}")
+        raise RequestError(f"the {what} has {len(question)} characters; the limit is {limit}")
 
 
 def check_top_k(state: AppState, top_k: int) -> None:

@@ -6,6 +6,7 @@ server. Writes need the API key and update the index copy-on-write (see :mod:`ap
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -22,6 +23,7 @@ from api.schemas import (
     Sentence,
     WriteResult,
 )
+from qa.citation_styles import format_citations
 from qa.engine import Engine
 from qa.index_store import StoredDocument
 from qa.reading import parse_document
@@ -79,8 +81,11 @@ def get_document(
     """
     doc = engine.index.document(doc_id)
     if start is None and end is None:
+        citation = format_citations(doc.meta, doc.id, accessed=datetime.date.today())
         meta = {"checksum": doc.checksum, "extra": dict(doc.meta.extra), "length": len(doc.original)}
-        return DocumentDetail.model_validate({**_summary(doc), **meta, "text": doc.original})
+        return DocumentDetail.model_validate(
+            {**_summary(doc), **meta, "citation": citation.as_dict(), "text": doc.original}
+        )
     return _span(engine, doc, 0 if start is None else start, len(doc.original) if end is None else end)
 
 

@@ -97,6 +97,26 @@ class HitScores(BaseModel):
     lexical: float = Field(..., description="BM25 score of the sentence.")
 
 
+class Citations(BaseModel):
+    """A reference to the document in each citation style, from its metadata (missing fields left out)."""
+
+    gbt7714: str = Field(
+        ...,
+        description="GB/T 7714-2015: 主要责任者. 题名[类型]. 出版者, 出版日期[引用日期]. URL.",
+        examples=["西湖区加快培育数字经济生态圈[N]. 江西日报, 2022-03-17."],
+    )
+    apa: str = Field(
+        ...,
+        description="APA 7: Author. (Year, Month Day). Title. Publisher. URL",
+        examples=["西湖区加快培育数字经济生态圈. (2022, March 17). 江西日报."],
+    )
+    plain: str = Field(
+        ...,
+        description="source:line for a hit, the document id for a document.",
+        examples=["001_78f4f1f7e179c4c7.txt:20"],
+    )
+
+
 class HitModel(BaseModel):
     """A ranked sentence and its citation: ``original[start:end] == text`` of document ``source``."""
 
@@ -114,6 +134,7 @@ class HitModel(BaseModel):
     publisher: str | None = None
     context: HitContext
     scores: HitScores
+    citation: Citations
     also_at: list[Location] = Field(default_factory=list, description="Other places with the same sentence.")
 
 
@@ -157,8 +178,11 @@ class DocumentDetail(DocumentSummary):
     """A document with its original text (the text every offset refers to)."""
 
     checksum: str = Field(..., description="sha256 of the original text.")
-    extra: dict[str, str] = Field(default_factory=dict, description="Other metadata fields.")
+    extra: dict[str, str] = Field(
+        default_factory=dict, description="Other metadata fields (type: the GB/T 7714 document type code)."
+    )
     length: int = Field(..., description="Length of the original text in characters.")
+    citation: Citations = Field(..., description="The whole document cited in each style.")
     text: str
 
 
@@ -260,3 +284,58 @@ class ErrorResponse(BaseModel):
     """The body of every error response."""
 
     error: ErrorBody
+
+
+class CiteRequest(BaseModel):
+    """A claim or quote from a draft."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"claim": "到2027年，渝中区全区算力规模达到2100PFLOPS。"}]}
+    )
+
+    claim: str = Field(..., min_length=1, description="The claim, in Chinese or English.")
+    top_k: int = Field(3, ge=1, description="At most this many sources (at most the server's QA_MAX_TOP_K).")
+
+
+class TextSpan(BaseModel):
+    """``text == whole[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+
+
+class Difference(BaseModel):
+    """A figure, date or name that the claim and the source state differently."""
+
+    kind: Literal["number", "date", "name"]
+    claim: TextSpan = Field(..., description="The claim's words: offsets into the claim.")
+    source: TextSpan | None = Field(
+        ..., description="The source's words: offsets into the document's original text; null when it does not say."
+    )
+
+
+class SourceModel(HitModel):
+    """A source sentence of the claim, with its verdict."""
+
+    verdict: Literal["verbatim", "near-verbatim", "paraphrase", "mismatch"] = Field(
+        ...,
+        description="verbatim: the claim stands in the text as written; near-verbatim: it does but for punctuation, "
+        "whitespace, width, traditional/simplified forms or case; paraphrase: same facts in other words; "
+        "mismatch: a figure, date or name differs.",
+    )
+    match: TextSpan | None = Field(
+        ..., description="The part of the document the claim renders (offsets into the original text)."
+    )
+    differences: list[Difference]
+
+
+class CiteResponse(BaseModel):
+    """A claim's sources, the most faithful first."""
+
+    claim: str
+    verdict: Literal["verbatim", "near-verbatim", "paraphrase", "mismatch", "unsupported"] = Field(
+        ..., description="The first source's verdict, or unsupported when no sentence is a source of the claim."
+    )
+    supported: bool = Field(..., description="Whether some source says what the claim says.")
+    sources: list[SourceModel]

@@ -14,6 +14,7 @@ from embeddings.encoders import EncoderError
 from embeddings.vector_index import IndexFormatError
 from qa.answers import compose
 from qa.batch import completed_ids, run_batch
+from qa.claims import ClaimCheck
 from qa.engine import Engine, build_index, open_cache, open_encoder, open_engine
 from qa.errors import QAError
 from qa.evaluation import read_gold, score
@@ -136,6 +137,66 @@ def ask(
         c = hit.chunk
         typer.echo(f"[{hit.rank}] {c.cited}")
         typer.echo(f"    {hit.title} — {c.source}:{c.line} [{c.start}:{c.end}] score {hit.score:.2f}")
+
+
+_MARKS = {"verbatim": "=", "near-verbatim": "≈", "paraphrase": "~", "mismatch": "≠"}
+
+
+def _marked(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
+    """``text`` (which starts at ``offset``) with each span wrapped in ⟦ ⟧."""
+    out, at = [], 0
+    for start, end in sorted(spans):
+        s, e = max(start - offset, at), min(end - offset, len(text))
+        if s >= e:
+            continue
+        out += [text[at:s], "⟦", text[s:e], "⟧"]
+        at = e
+    return "".join([*out, text[at:]])
+
+
+def _print_check(check: ClaimCheck, style: str) -> None:
+    if not check.sources:
+        typer.echo(f"unsupported: no sentence of the index supports “{check.claim}”")
+        return
+    typer.echo(f"verdict: {check.verdict}")
+    for source in check.sources:
+        hit, c = source.hit, source.hit.chunk
+        marked = [(d.source.start, d.source.end) for d in source.differences if d.source]
+        typer.echo(f"[{hit.rank}] {_MARKS[source.verdict]} {source.verdict}: {_marked(c.cited, c.start, marked)}")
+        for d in source.differences:
+            stated = f"the source says “{d.source.text}”" if d.source else "the source does not say it"
+            typer.echo(f"    {d.kind}: the claim says “{d.claim.text}”, {stated}")
+        typer.echo(f"    {c.source}:{c.line} [{c.start}:{c.end}]  {hit.citation.as_dict()[style]}")
+
+
+@app.command()
+def cite(
+    claims: Annotated[list[str], typer.Argument(help="Claims or quotes to check; - reads one a line from stdin.")],
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    top_k: TopKOpt = 3,
+    style: Annotated[
+        str, typer.Option(help="Citation style shown: gbt7714 (GB/T 7714-2015), apa or plain (source:line).")
+    ] = "gbt7714",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line per claim.")] = False,
+) -> None:
+    """Find the source of a claim and say how faithful it is: verbatim, near-verbatim, paraphrase or mismatch."""
+    if style not in {"gbt7714", "apa", "plain"}:
+        raise fail(f"unknown citation style {style!r}: use gbt7714, apa or plain")
+    texts = [line.strip() for line in sys.stdin] if claims == ["-"] else claims
+    texts = [t for t in texts if t.strip()]
+    if not texts:
+        raise fail("no claim given")
+    engine = _engine(index, model)
+    for number, claim in enumerate(texts):
+        check = engine.cite(claim, top_k)
+        if as_json:
+            emit(check.as_dict())
+            continue
+        if number:
+            typer.echo("")
+        typer.echo(f"claim: {claim}")
+        _print_check(check, style)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from pathlib import Path
 from embeddings.cache import EmbeddingCache, default_cache_path
 from embeddings.encoders import Encoder, load_encoder
 from embeddings.vector_index import NumpyIndex, VectorIndex, new_vector_index
+from qa.claims import ClaimCheck, check_claim
 from qa.hits import Hit, build_hits
 from qa.index_store import CorpusIndex, load_index, save_index
 from qa.indexing import IndexSummary, add_documents, open_for_update, remove_document, update_index
@@ -58,6 +59,10 @@ def build_index(
     return index, summary
 
 
+#: Retrieved sentences a claim is checked against.
+_CLAIM_POOL = 20
+
+
 @dataclass
 class Engine:
     """An index and the encoder that queries it."""
@@ -79,6 +84,10 @@ class Engine:
     def ask(self, question: str, k: int = 10) -> list[Hit]:
         """Hits for one question."""
         return self.ask_many([question], k)[0]
+
+    def cite(self, claim: str, k: int = 3) -> ClaimCheck:
+        """The source sentences of a claim with a verdict each (see :mod:`qa.claims`)."""
+        return check_claim(self.index, claim, self.ask(claim, max(_CLAIM_POOL, 3 * k)), k)
 
     def with_changes(
         self,

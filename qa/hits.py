@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from qa.citation_styles import Citations, format_citations
 from qa.index_store import CorpusIndex
 from qa.retrieval import Scored
 from qa.types import Chunk
@@ -43,6 +45,7 @@ class Hit:
     paragraph_end: int
     dense: float
     lexical: float
+    citation: Citations
     also_at: tuple[Location, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
@@ -71,6 +74,7 @@ class Hit:
             "paragraph_end": self.paragraph_end,
         }
         out["scores"] = {"dense": round(self.dense, 4), "lexical": round(self.lexical, 4)}
+        out["citation"] = self.citation.as_dict()
         if self.also_at:
             out["also_at"] = [loc.as_dict() for loc in self.also_at]
         return out
@@ -87,7 +91,11 @@ def _neighbours(index: CorpusIndex, chunk: Chunk) -> tuple[str, str, int, int]:
 
 
 def build_hits(index: CorpusIndex, ranked: Sequence[Scored], k: int) -> list[Hit]:
-    """The top ``k`` hits, sentences with the same text collapsed into one hit listing every location."""
+    """The top ``k`` hits, sentences with the same text collapsed into one hit listing every location.
+
+    Each hit is cited in every style from its document's metadata, accessed today.
+    """
+    today = datetime.date.today()
     hits: list[Hit] = []
     by_text: dict[str, int] = {}
     extra: dict[int, list[Location]] = {}
@@ -118,6 +126,7 @@ def build_hits(index: CorpusIndex, ranked: Sequence[Scored], k: int) -> list[Hit
                 p_end,
                 item.dense,
                 item.lexical,
+                format_citations(meta, chunk.source, chunk.line, accessed=today),
             )
         )
     return [replace(h, also_at=tuple(extra[i])) for i, h in enumerate(hits)]

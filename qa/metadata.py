@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import yaml
 
@@ -23,6 +24,9 @@ _AUTHOR = re.compile(
     r"^\s*(?:(?:记者|作者|撰稿|通讯员|本报记者)[:：\s]?|文[:：/|｜])\s*\S.{0,40}$"  # "记者 张三", "文/张三"
     r"|.{0,30}本报记者\s*\S.{0,20}$"  # "张三 李四 本报记者 王五"
 )
+_ROLE = re.compile(r"(?:本报|特约)?(?:记者|通讯员|作者|撰稿人?)\s*[:：]?|^\s*文\s*[:：/|｜]")
+_NAME_SEPARATORS = re.compile(r"[,，、;；/|｜]|\s+(?:and|&)\s+")
+_CJK_NAMES = re.compile(r"[\u3400-\u9fff·•\s]+")
 _TERMINAL = "。！？!?；;：:，,"
 _CHROME = re.compile(r"数字报纸|文章导航|^\d+版|版权所有|返回首页|上一篇|下一篇")
 _ORIGINAL_TITLE = re.compile(r"^\s*原标题[:：]\s*(\S.*)$")
@@ -39,8 +43,12 @@ def split_front_matter(text: str) -> tuple[dict[str, str], int]:
         return {}, 0
     if not isinstance(data, dict):
         return {}, 0
-    fields = {str(k): _as_text(v) for k, v in data.items() if v is not None}
-    return fields, m.end()
+    return fields_as_text(data), m.end()
+
+
+def fields_as_text(data: Mapping[Any, object]) -> dict[str, str]:
+    """Metadata fields as strings: a list becomes its items joined by ", ", an empty (None) field is left out."""
+    return {str(k): _as_text(v) for k, v in data.items() if v is not None}
 
 
 def _as_text(value: object) -> str:
@@ -130,3 +138,19 @@ def extract_meta(clean: str, blocks: tuple[Block, ...], fields: Mapping[str, str
         url=fields.get("url"),
         extra=extra,
     )
+
+
+def author_names(author: str) -> list[str]:
+    """The names in an author field, without role labels ("本报记者 王五", "文/张三").
+
+    Names are separated by commas, 、, semicolons, slashes, "and" or "&"; Chinese names are
+    also separated by spaces ("张三 李四"), other names keep theirs ("Jane Doe").
+    """
+    names: list[str] = []
+    for part in _NAME_SEPARATORS.split(_ROLE.sub(" ", author)):
+        words = part.split()
+        if _CJK_NAMES.fullmatch(part):
+            names.extend(words)
+        elif words:
+            names.append(" ".join(words))
+    return names

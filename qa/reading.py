@@ -8,17 +8,19 @@ that string.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import yaml
 from charset_normalizer import from_bytes
 
 from qa.errors import InputError
 from qa.jsonlines import iter_json_objects
 from qa.markup import CleanTextBuilder, clean_html, clean_markdown, clean_plain, looks_like_html
-from qa.metadata import extract_meta, split_front_matter
+from qa.metadata import extract_meta, fields_as_text, normalize_date, split_front_matter
 from qa.types import Block, Document
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".text"})
 _MD_HEADING_LINE = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+\S", re.MULTILINE)
 _TERMINAL = "。！？!?；;：:，,、…"
+SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml", ".meta.json")
 
 
 class UnreadableFileError(InputError):
@@ -76,7 +79,8 @@ def parse_document(doc_id: str, original: str, kind: str = "auto", fields: Mappi
     """Build a :class:`Document` from its original text.
 
     ``kind`` is ``"html"``, ``"markdown"``, ``"text"`` or ``"auto"`` (decided by content).
-    ``fields`` are metadata given from outside (JSONL fields); front matter adds to them.
+    ``fields`` are metadata given from outside (JSONL fields, a sidecar file, an API request);
+    they override the front matter's, which override what is found in the text.
     """
     front, body_start = split_front_matter(original)
     if body_start == 0 and original.startswith("\ufeff"):
@@ -95,11 +99,50 @@ def parse_document(doc_id: str, original: str, kind: str = "auto", fields: Mappi
 
 
 def read_file(path: Path, doc_id: str) -> Document:
-    """Read one file; raises :class:`UnreadableFileError` for binary or undecodable files."""
+    """Read one file and its metadata sidecar, if any (sidecar fields override front matter).
+
+    Raises :class:`UnreadableFileError` for binary or undecodable files and :class:`InputError`
+    for a sidecar that cannot be used.
+    """
     original = decode_bytes(path.read_bytes(), str(path))
     suffix = path.suffix.lower()
     kind = "html" if suffix in {".html", ".htm"} else "markdown" if suffix in {".md", ".markdown"} else "auto"
-    return parse_document(doc_id, original, kind)
+    return parse_document(doc_id, original, kind, read_sidecar(path))
+
+
+def is_sidecar(path: Path) -> bool:
+    """True for a metadata sidecar (``NAME.ext.meta.yaml``, ``.meta.yml`` or ``.meta.json``)."""
+    return path.name.lower().endswith(SIDECAR_SUFFIXES)
+
+
+def read_sidecar(path: Path) -> dict[str, str]:
+    """The metadata fields of ``path``'s sidecar file, or none when it has no sidecar."""
+    found = [s for s in (path.with_name(path.name + suffix) for suffix in SIDECAR_SUFFIXES) if s.is_file()]
+    if not found:
+        return {}
+    if len(found) > 1:
+        raise InputError(f"{path}: several metadata sidecars ({', '.join(s.name for s in found)}); keep one")
+    sidecar = found[0]
+    try:
+        text = decode_bytes(sidecar.read_bytes(), str(sidecar)).removeprefix("\ufeff")
+    except UnreadableFileError:
+        raise InputError(f"{sidecar}: a metadata sidecar must be a text file") from None
+    try:
+        data = json.loads(text) if sidecar.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{sidecar}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{sidecar}:{mark.line + 1}" if mark is not None else str(sidecar)
+        raise InputError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if data is None:  # an empty YAML file: no fields
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(f"{sidecar}: a metadata sidecar must hold a mapping of fields, not a {type(data).__name__}")
+    fields = fields_as_text(data)
+    if "date" in fields and normalize_date(fields["date"]) is None:
+        raise InputError(f"{sidecar}: date {fields['date']!r} has no year, month and day")
+    return fields
 
 
 def read_jsonl(path: Path) -> Iterator[Document]:
@@ -109,7 +152,7 @@ def read_jsonl(path: Path) -> Iterator[Document]:
             if "text" not in row:
                 raise InputError(f'{path}:{number}: each line needs at least "id" and "text"')
             doc_id = str(row.get("id", number))
-            fields = {k: str(v) for k, v in row.items() if k not in {"id", "text"} and v is not None}
+            fields = fields_as_text({k: v for k, v in row.items() if k not in {"id", "text"}})
             yield parse_document(doc_id, str(row["text"]), "auto", fields)
 
 
@@ -131,8 +174,11 @@ def iter_documents(paths: list[Path]) -> Iterator[Document]:
             yield from read_jsonl(root)
             continue
         if root.is_dir():
+            # sidecars end in .yaml, .yml or .json, none of which is a document suffix
             files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
             items = [(p, p.relative_to(root).as_posix()) for p in files if not _hidden(p.relative_to(root))]
+        elif is_sidecar(root):
+            raise InputError(f"{root}: a metadata sidecar, not a document; give the document it describes")
         else:
             items = [(root, root.name)]
         for path, doc_id in items:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from qa.answers import NO_ANSWER_COSINE, compose, is_unanswered
+from qa.citation_styles import format_citations
 from qa.hits import Hit
-from qa.types import Chunk
+from qa.types import Chunk, DocumentMeta
 
 
 def make_hit(rank: int, text: str, *, score: float, dense: float, cited: str | None = None) -> Hit:
     chunk = Chunk("doc.txt", rank - 1, 10 * rank, 10 * rank + len(cited or text), text, cited or text, rank, 1)
-    return Hit(rank, score, chunk, "标题", None, None, "", "", 0, 100, dense, 0.0)
+    citation = format_citations(DocumentMeta("标题"), chunk.source, chunk.line)
+    return Hit(rank, score, chunk, "标题", None, None, "", "", 0, 100, dense, 0.0, citation)
 
 
 def test_no_hits_is_no_answer() -> None:

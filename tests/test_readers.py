@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import InputError
+from qa.metadata import author_names
 from qa.reading import iter_documents, parse_document, read_file
 from qa.segment import segment
 from qa.types import Chunk, Document
@@ -337,3 +338,20 @@ def test_title_falls_back_to_file_stem_for_punctuation_only_text() -> None:
 def test_impossible_dates_are_not_dates(text: str) -> None:
     doc = parse_document("x.txt", f"标题\n{text}\n")
     assert doc.meta.date is None
+
+
+@pytest.mark.parametrize(
+    ("author", "names"),
+    [
+        ("记者 张三", ["张三"]),
+        ("文/李四", ["李四"]),
+        ("王祥明 杨涛 久万 本报记者 左朝胜", ["王祥明", "杨涛", "久万", "左朝胜"]),
+        ("张三、李四，王五", ["张三", "李四", "王五"]),
+        ("Jane Doe and John Smith", ["Jane Doe", "John Smith"]),
+        ("Ann Lee; Bo  Chen", ["Ann Lee", "Bo Chen"]),
+        ("阿卜杜拉·买买提", ["阿卜杜拉·买买提"]),
+        ("", []),
+    ],
+)
+def test_author_names_without_role_labels(author: str, names: list[str]) -> None:
+    assert author_names(author) == names
