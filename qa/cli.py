@@ -14,6 +14,7 @@ from embeddings.encoders import EncoderError
 from embeddings.vector_index import IndexFormatError
 from qa.answers import compose
 from qa.batch import completed_ids, run_batch
+from qa.claim_eval import read_claim_gold, score_claims
 from qa.claims import ClaimCheck
 from qa.engine import Engine, build_index, open_cache, open_encoder, open_engine
 from qa.errors import QAError
@@ -228,13 +229,28 @@ def batch(
     typer.echo(f"{output}: {summary.answered} answered, {summary.skipped} already there", err=True)
 
 
+def _eval_claims(gold: Path, index: Path | None, model: str | None) -> None:
+    try:
+        items = read_claim_gold(gold)
+    except QAError as exc:
+        raise fail(str(exc)) from None
+    engine = _engine(index, model)
+    typer.echo(score_claims(items, [engine.cite(g.claim) for g in items]).describe())
+
+
 @app.command("eval")
 def eval_cmd(
     gold: Annotated[Path, typer.Argument(help="Gold JSONL: id, question, source, start/end or spans.")],
     index: IndexOpt = None,
     model: ModelOpt = None,
+    claims: Annotated[
+        bool, typer.Option("--claims", help="GOLD holds claims (faithful or verdict): score `qa cite` verdicts.")
+    ] = False,
 ) -> None:
-    """Recall@1/5/10 and MRR@10 of the index's answers to a gold question set."""
+    """Recall@1/5/10 and MRR@10 of the index's answers to a gold question set (or, with --claims, verdict accuracy)."""
+    if claims:
+        _eval_claims(gold, index, model)
+        return
     try:
         items = read_gold(gold)
     except QAError as exc:
