@@ -327,12 +327,17 @@
     return [lo, hi];
   }
 
-  /** A hit's paragraph: {text, start} (document offset of text[0]); the sentence alone if it cannot be read. */
-  async function fetchParagraph(hit) {
+  /**
+   * A hit's paragraph: {text, start} (document offset of text[0]); the sentence alone if it
+   * cannot be read. `spans` (key -> pending request) fetches a paragraph shared by hits once.
+   */
+  async function fetchParagraph(hit, spans) {
     const [lo, hi] = paragraphSpan(hit);
     if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo < hi)) return { text: hit.text, start: hit.start };
+    const path = `${documentPath(hit.source)}?start=${lo}&end=${hi}`;
+    if (!spans.has(path)) spans.set(path, api("GET", path));
     try {
-      const span = await api("GET", `${documentPath(hit.source)}?start=${lo}&end=${hi}`);
+      const span = await spans.get(path);
       if (typeof span.text !== "string") throw new ApiError("bad_response", t("badResponse"), 200);
       return { text: span.text, start: lo };
     } catch (error) {
@@ -632,7 +637,8 @@
           ? await api("POST", "/v1/cite", { claim: query, top_k: topK })
           : await api("POST", "/v1/ask", { question: query, top_k: topK });
       const hits = (mode === "cite" ? data.sources : data.hits) || [];
-      const paragraphs = await Promise.all(hits.map(fetchParagraph));
+      const spans = new Map();
+      const paragraphs = await Promise.all(hits.map((hit) => fetchParagraph(hit, spans)));
       if (seq !== state.searchSeq) return;
       state.last = { mode, query, data, paragraphs };
       renderResults();
