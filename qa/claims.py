@@ -189,19 +189,27 @@ def _surroundings(index: CorpusIndex, hit: Hit) -> str:
     return "\n".join([hit.title, *hit.chunk.heading, hit.previous, paragraph])
 
 
-def _partner(figure: Figure, spare: Sequence[Figure], match: Span, offset: int) -> Figure | None:
-    """The source figure a claim figure stands in for: one of its kind and unit (any unit for a bare number),
-    the nearest to the clauses that match the claim, then the closest in amount."""
-    pool = [f for f in spare if f.kind == figure.kind and (f.unit == figure.unit or not figure.unit)]
-    if not pool:
-        return None
+def _pairs(missing: Sequence[Figure], spare: Sequence[Figure], match: Span, offset: int) -> dict[int, Figure]:
+    """Which source figure each missing claim figure stands in for (by index into ``missing``).
 
-    def preference(f: Figure) -> tuple[int, float]:
-        start, end = offset + f.start, offset + f.end
-        distance = max(match.start - end, start - match.end, 0)
-        return distance, abs(math.log((abs(f.value) + 1) / (abs(figure.value) + 1)))
-
-    return min(pool, key=preference)
+    A pair needs the same kind and unit (a bare number pairs with any unit). The best pairs are
+    taken first: the source figure nearest the clauses that match the claim, then the closest in
+    amount, so 3300万元 pairs with 2500万元 rather than with 12亿元 wherever each stands.
+    """
+    candidates = []
+    for i, figure in enumerate(missing):
+        for j, f in enumerate(spare):
+            if f.kind == figure.kind and (f.unit == figure.unit or not figure.unit):
+                distance = max(match.start - (offset + f.end), offset + f.start - match.end, 0)
+                ratio = abs(math.log((abs(f.value) + 1) / (abs(figure.value) + 1)))
+                candidates.append((distance, ratio, i, j))
+    pairs: dict[int, Figure] = {}
+    used: set[int] = set()
+    for _, _, i, j in sorted(candidates):
+        if i not in pairs and j not in used:
+            pairs[i] = spare[j]
+            used.add(j)
+    return pairs
 
 
 @dataclass(frozen=True)
@@ -218,22 +226,24 @@ def _read_figures(claim: str, hit: Hit, surroundings: str, match: Span) -> _Read
     claimed, stated = find_figures(claim), find_figures(sentence)
     around = find_figures(surroundings)
     spare = [f for f in stated if not any(f.same_value(c) for c in claimed)]
-    differences, contradicted, elsewhere = [], False, False
+    missing, elsewhere = [], False
     for figure in claimed:
         if any(figure.same_value(f) for f in stated):
             continue
         if any(figure.same_value(f) for f in around):
             elsewhere = elsewhere or figure.kind != "date"  # a year may come from a heading or the sentence before
             continue
-        partner = _partner(figure, spare, match, offset)
+        missing.append(figure)
+    pairs = _pairs(missing, spare, match, offset)
+    differences = []
+    for i, figure in enumerate(missing):
+        partner = pairs.get(i)
         source = None
         if partner is not None:
-            spare.remove(partner)
-            contradicted = True
             source = Span(offset + partner.start, offset + partner.end, sentence[partner.start : partner.end])
         stated_as = Span(figure.start, figure.end, claim[figure.start : figure.end])
         differences.append(Difference(figure.kind, stated_as, source))
-    return _Reading(tuple(differences), contradicted, elsewhere)
+    return _Reading(tuple(differences), bool(pairs), elsewhere)
 
 
 def _read_names(claim: str, hit: Hit, surroundings: str) -> list[Difference]:

@@ -32,8 +32,8 @@ _TRADITIONAL = str.maketrans("億萬兩", "亿万两")
 _APPROX = r"[余多几来]?"
 _ARABIC = re.compile(
     rf"(?<![\d.])(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    rf"(?P<mult>[万亿]+|\s(?:thousand|million|billion|trillion)\b)?{_APPROX}"
-    rf"(?P<unit>{_UNITS}|\s?(?:per\s?cent|percent)\b|{_LATIN_UNIT})?"
+    rf"(?P<mult>\s?[万亿]+|\s(?i:thousand|million|billion|trillion)\b)?{_APPROX}"
+    rf"(?P<unit>{_UNITS}|\s?(?i:per\s?cent|percent)\b|{_LATIN_UNIT})?"
 )
 _CHINESE = re.compile(rf"(?P<ord>第)?(?P<num>[{_CJK_NUMERAL}]+){_APPROX}(?P<unit>{_UNITS})?")
 _PERCENT_CN = re.compile(r"百分之(?P<num>[\d.]+|[零〇一二两三四五六七八九十百千]+)")
@@ -65,24 +65,28 @@ def fold_width(text: str) -> str:
 
 
 def chinese_numeral_value(numeral: str) -> int | None:
-    """The value of a Chinese numeral (``一千三百`` → 1300, ``十二`` → 12, ``二〇二七`` → 2027), or None."""
-    if any(ch not in _DIGITS and ch not in _SMALL_UNITS and ch not in _BIG_UNITS for ch in numeral):
+    """The value of a Chinese numeral (``一千三百`` → 1300, ``两千五`` → 2500, ``二〇二七`` → 2027), or None."""
+    if not numeral or any(ch not in _DIGITS and ch not in _SMALL_UNITS and ch not in _BIG_UNITS for ch in numeral):
         return None
     if all(ch in _DIGITS for ch in numeral):  # digit by digit, as years are written
-        return int("".join(str(_DIGITS[ch]) for ch in numeral)) if len(numeral) > 1 else _DIGITS[numeral]
+        return int("".join(str(_DIGITS[ch]) for ch in numeral))
     total, below_yi, section, digit = 0, 0, 0, None
+    last_unit, zero = 1, False  # the unit just read, and whether a 零 stood since
     for ch in numeral:
         if ch in _DIGITS:
             digit = _DIGITS[ch]
+            zero = zero or digit == 0
         elif ch in _SMALL_UNITS:
             section += (1 if digit is None else digit) * _SMALL_UNITS[ch]
-            digit = None
+            digit, last_unit, zero = None, _SMALL_UNITS[ch], False
         elif ch == "万":
             below_yi += (section + (digit or 0) or 1) * _BIG_UNITS[ch]
-            section, digit = 0, None
+            section, digit, last_unit, zero = 0, None, _BIG_UNITS[ch], False
         else:  # 亿
             total += (below_yi + section + (digit or 0) or 1) * _BIG_UNITS[ch]
-            below_yi, section, digit = 0, 0, None
+            below_yi, section, digit, last_unit, zero = 0, 0, None, _BIG_UNITS[ch], False
+    if digit and not zero and last_unit >= 100:  # 两千五 is 2500: a last digit right after a unit counts one unit down
+        digit *= last_unit // 10
     return total + below_yi + section + (digit or 0)
 
 
