@@ -14,13 +14,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from qa.figures import Figure, find_figures
 from qa.hits import Hit
 from qa.index_store import CorpusIndex
-from qa.names import proper_names
-from qa.textfold import content_units, fold_text
+from qa.names import Name, proper_names
+from qa.textfold import Folded, content_units, fold_text
 
 Verdict = Literal["verbatim", "near-verbatim", "paraphrase", "mismatch"]
 DifferenceKind = Literal["number", "date", "name"]
@@ -38,6 +39,26 @@ MIN_COVERAGE_WHEN_CLOSE = 0.3
 #: A claim in English over Chinese text shares no words with it: the cosine alone decides.
 MIN_COSINE_CROSS_LINGUAL = 0.84
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+# The same claim, sentence and paragraph are read for every candidate sentence and every
+# claim about the same passage: their readings are kept (all of them are pure functions).
+_CACHE = 8192
+
+
+@lru_cache(maxsize=_CACHE)
+def _figures(text: str) -> tuple[Figure, ...]:
+    return tuple(find_figures(text))
+
+
+@lru_cache(maxsize=_CACHE)
+def _folded(text: str) -> Folded:
+    return fold_text(text)
+
+
+@lru_cache(maxsize=_CACHE)
+def _names(text: str) -> tuple[Name, ...]:
+    return tuple(proper_names(text))
 
 
 @dataclass(frozen=True)
@@ -132,7 +153,7 @@ def _literal_match(core: str, original: str, hit: Hit) -> tuple[Verdict, Span] |
         if start < hit.chunk.end and end > hit.chunk.start:
             return "verbatim", Span(start, end, core)
         at = window.find(core, at + 1)
-    folded_core, folded_window = fold_text(core).text, fold_text(window)
+    folded_core, folded_window = _folded(core).text, _folded(window)
     if not folded_core:
         return None
     at = folded_window.text.find(folded_core)
@@ -145,13 +166,14 @@ def _literal_match(core: str, original: str, hit: Hit) -> tuple[Verdict, Span] |
     return None
 
 
-def _units(text: str) -> set[str]:
+@lru_cache(maxsize=_CACHE)
+def _units(text: str) -> frozenset[str]:
     """Content units with every figure read as its value (四十多名 and 40余名 share a unit)."""
-    figures = find_figures(text)
+    figures = _figures(text)
     plain = list(text)
     for f in figures:
         plain[f.start : f.end] = ["\n"] * (f.end - f.start)
-    return content_units("".join(plain)) | {f"={f.value:g}" for f in figures}
+    return frozenset(content_units("".join(plain)) | {f"={f.value:g}" for f in figures})
 
 
 def _clauses(sentence: str) -> list[tuple[int, int]]:
@@ -166,7 +188,7 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
     return spans or [(0, len(sentence))]
 
 
-def _best_clauses(claim_units: set[str], hit: Hit) -> Span:
+def _best_clauses(claim_units: frozenset[str], hit: Hit) -> Span:
     """The run of the sentence's clauses that best matches the claim (F1 of shared units), in document offsets."""
     sentence = hit.chunk.cited
     clauses = _clauses(sentence)
@@ -183,23 +205,25 @@ def _best_clauses(claim_units: set[str], hit: Hit) -> Span:
 
 
 def _surroundings(index: CorpusIndex, hit: Hit) -> str:
-    """What a claim's details may come from besides the sentence: title, headings, paragraph, previous sentence."""
-    original = index.document(hit.chunk.source).original
-    paragraph = original[hit.paragraph_start : hit.paragraph_end]
-    return "\n".join([hit.title, *hit.chunk.heading, hit.previous, paragraph])
+    """What a claim's details may come from besides the sentence: title, headings, previous sentence, the rest of
+    the paragraph."""
+    original, c = index.document(hit.chunk.source).original, hit.chunk
+    before, after = original[hit.paragraph_start : c.start], original[c.end : hit.paragraph_end]
+    return "\n".join([hit.title, *c.heading, hit.previous, before, after])
 
 
 def _pairs(missing: Sequence[Figure], spare: Sequence[Figure], match: Span, offset: int) -> dict[int, Figure]:
     """Which source figure each missing claim figure stands in for (by index into ``missing``).
 
-    A pair needs the same kind and unit (a bare number pairs with any unit). The best pairs are
+    A pair needs the same kind and unit (a bare number pairs with any unit, 5015 with 2015). The best pairs are
     taken first: the source figure nearest the clauses that match the claim, then the closest in
     amount, so 3300万元 pairs with 2500万元 rather than with 12亿元 wherever each stands.
     """
     candidates = []
     for i, figure in enumerate(missing):
         for j, f in enumerate(spare):
-            if f.kind == figure.kind and (f.unit == figure.unit or not figure.unit):
+            same_kind = f.kind == figure.kind or not (f.unit or figure.unit)
+            if same_kind and (f.unit == figure.unit or not figure.unit):
                 distance = max(match.start - (offset + f.end), offset + f.start - match.end, 0)
                 ratio = abs(math.log((abs(f.value) + 1) / (abs(figure.value) + 1)))
                 candidates.append((distance, ratio, i, j))
@@ -223,21 +247,24 @@ class _Reading:
 
 def _read_figures(claim: str, hit: Hit, surroundings: str, match: Span) -> _Reading:
     sentence, offset = hit.chunk.cited, hit.chunk.start
-    claimed, stated = find_figures(claim), find_figures(sentence)
-    around = find_figures(surroundings)
-    spare = [f for f in stated if not any(f.same_value(c) for c in claimed)]
-    missing, elsewhere = [], False
+    claimed, stated = _figures(claim), _figures(sentence)
+    around = _figures(surroundings)
+    spare = list(stated)  # each stated figure vouches for one claim figure at most, the same unit first
+    missing = []
     for figure in claimed:
-        if any(figure.same_value(f) for f in stated):
-            continue
-        if any(figure.same_value(f) for f in around):
-            elsewhere = elsewhere or figure.kind != "date"  # a year may come from a heading or the sentence before
-            continue
-        missing.append(figure)
+        twin = next((f for f in spare if figure.agrees(f) and f.unit == figure.unit), None)
+        twin = twin or next((f for f in spare if figure.agrees(f)), None)
+        if twin is not None:
+            spare.remove(twin)
+        elif not (figure.kind == "date" and any(figure.agrees(f) for f in around)):  # a year may come from a heading
+            missing.append(figure)
     pairs = _pairs(missing, spare, match, offset)
-    differences = []
+    differences, elsewhere = [], False
     for i, figure in enumerate(missing):
         partner = pairs.get(i)
+        if partner is None and any(figure.agrees(f) for f in around):
+            elsewhere = True  # stated around the sentence, not in it: a neighbour is the source
+            continue
         source = None
         if partner is not None:
             source = Span(offset + partner.start, offset + partner.end, sentence[partner.start : partner.end])
@@ -248,13 +275,13 @@ def _read_figures(claim: str, hit: Hit, surroundings: str, match: Span) -> _Read
 
 def _read_names(claim: str, hit: Hit, surroundings: str) -> list[Difference]:
     """Names of the claim found nowhere near the sentence, paired with a name of the same kind in it."""
-    folded_around = fold_text(surroundings).text
-    folded_claim = fold_text(claim).text
-    claimed = [n for n in proper_names(claim) if fold_text(n.text).text not in folded_around]
+    folded_around = _folded(surroundings).text
+    folded_claim = _folded(claim).text
+    claimed = [n for n in _names(claim) if _folded(n.text).text not in folded_around]
     if not claimed:
         return []
     offset = hit.chunk.start
-    spare = [n for n in proper_names(hit.chunk.cited) if fold_text(n.text).text not in folded_claim]
+    spare = [n for n in _names(hit.chunk.cited) if _folded(n.text).text not in folded_claim]
     differences = []
     for name in claimed:
         partner = next((n for n in spare if n.kind == name.kind), None)
@@ -265,7 +292,7 @@ def _read_names(claim: str, hit: Hit, surroundings: str) -> list[Difference]:
     return differences
 
 
-def _coverage(claim_units: set[str], surroundings: str, sentence: str) -> float:
+def _coverage(claim_units: frozenset[str], surroundings: str, sentence: str) -> float:
     """Share of the claim's units found in the sentence (or, for half weight, only around it)."""
     if not claim_units:
         return 0.0
@@ -317,7 +344,8 @@ def _firm(check: SourceCheck) -> bool:
 
 
 def check_claim(index: CorpusIndex, claim: str, hits: Sequence[Hit], k: int = 3) -> ClaimCheck:
-    """Check ``claim`` against its retrieved ``hits``: up to ``k`` sources, the most faithful first.
+    """Check ``claim`` against its retrieved ``hits``: up to ``k`` sources, the most faithful first (then the
+    one sharing most of the claim).
 
     A sentence sharing less than half of what the closest one shares is only related. A
     mismatching sentence is kept beside a supporting one only when it matches the claim at least
@@ -332,5 +360,5 @@ def check_claim(index: CorpusIndex, claim: str, hits: Sequence[Hit], k: int = 3)
         ahead = [c.coverage for c in checks if keep(c)]
         if ahead:
             checks = [c for c in checks if keep(c) or c.coverage >= max(ahead)]
-    checks.sort(key=lambda c: (_ORDER[c.verdict], not _firm(c), c.hit.rank))
+    checks.sort(key=lambda c: (_ORDER[c.verdict], not _firm(c), -c.coverage, c.hit.rank))
     return ClaimCheck(claim, tuple(checks[:k]))

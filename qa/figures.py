@@ -54,6 +54,10 @@ class Figure:
         """Whether both state the same amount (units aside: ``12亿元`` and ``1.2 billion`` agree)."""
         return abs(self.value - other.value) <= 1e-9 * max(abs(self.value), abs(other.value), 1.0)
 
+    def agrees(self, other: Figure) -> bool:
+        """Whether both state the same amount of the same thing (a bare number agrees with any unit)."""
+        return self.same_value(other) and (self.unit == other.unit or not self.unit or not other.unit)
+
 
 def fold_width(text: str) -> str:
     """Full-width digits, letters and signs as ASCII, traditional 億萬兩 as simplified; one character for one."""
