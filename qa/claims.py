@@ -36,8 +36,12 @@ _CLAUSE_END = re.compile(r"[，,；;：:。！？!?]")
 MIN_COVERAGE = 0.5
 MIN_COSINE = 0.9
 MIN_COVERAGE_WHEN_CLOSE = 0.3
-#: A claim in English over Chinese text shares no words with it: the cosine alone decides.
-MIN_COSINE_CROSS_LINGUAL = 0.84
+#: A claim in English over Chinese text shares no words with it: the cosine alone decides, and
+#: only sentences nearly as close as the closest one count. Measured on XQuAD (English
+#: sentences over the Chinese passages): the source scores 0.80 or more for 9 claims in 10,
+#: sentences of unrelated documents under 0.78 for 9 in 10.
+MIN_COSINE_CROSS_LINGUAL = 0.80
+CROSS_LINGUAL_MARGIN = 0.02
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
@@ -353,6 +357,10 @@ def check_claim(index: CorpusIndex, claim: str, hits: Sequence[Hit], k: int = 3)
     firmer source matches as closely; otherwise each states a different fact.
     """
     checks = [c for c in (check_source(index, claim, h) for h in hits) if c is not None]
+    crossed = [c.hit.dense for c in checks if _cross_lingual(claim, c.hit.chunk.cited)]
+    if crossed:
+        near = max(crossed) - CROSS_LINGUAL_MARGIN
+        checks = [c for c in checks if c.hit.dense >= near or not _cross_lingual(claim, c.hit.chunk.cited)]
     if checks:
         best = max(c.coverage for c in checks)
         checks = [c for c in checks if c.coverage >= best / 2]
