@@ -8,9 +8,10 @@ compared whatever way each writes a figure: ``40余名`` and ``四十多名`` ar
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
+
+from qa.textfold import fold_width
 
 FigureKind = Literal["number", "date"]
 
@@ -57,15 +58,6 @@ class Figure:
     def agrees(self, other: Figure) -> bool:
         """Whether both state the same amount of the same thing (a bare number agrees with any unit)."""
         return self.same_value(other) and (self.unit == other.unit or not self.unit or not other.unit)
-
-
-def fold_width(text: str) -> str:
-    """Full-width digits, letters and signs as ASCII, traditional 億萬兩 as simplified; one character for one."""
-    out = []
-    for ch in text:
-        folded = unicodedata.normalize("NFKC", ch)
-        out.append(folded if len(folded) == 1 else ch)
-    return "".join(out).translate(_TRADITIONAL)
 
 
 def chinese_numeral_value(numeral: str) -> int | None:
@@ -124,7 +116,7 @@ def _kind(value: float, unit: str, number: str) -> FigureKind:
 
 def find_figures(text: str) -> list[Figure]:
     """Every figure in ``text`` in order, with offsets into ``text`` itself."""
-    folded = fold_width(text)
+    folded = fold_width(text).translate(_TRADITIONAL)  # one character for one: offsets hold
     found: list[Figure] = []
     taken: list[tuple[int, int]] = []
 

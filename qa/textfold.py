@@ -34,14 +34,20 @@ def _kept(ch: str) -> bool:
     return not (category.startswith(("P", "Z", "C")) or ch.isspace())
 
 
+def fold_width(text: str) -> str:
+    """Full-width digits, letters and signs as their half-width forms, one character for one (offsets hold)."""
+    out = []
+    for ch in text:
+        folded = unicodedata.normalize("NFKC", ch)
+        out.append(folded if len(folded) == 1 else ch)
+    return "".join(out)
+
+
 def fold_text(text: str) -> Folded:
     """Fold ``text`` (see the module docstring), one folded character per kept source character."""
     chars: list[str] = []
     positions: list[int] = []
-    for i, ch in enumerate(text):
-        folded = unicodedata.normalize("NFKC", ch)
-        if len(folded) != 1:
-            folded = ch
+    for i, folded in enumerate(fold_width(text)):
         if _kept(folded):
             chars.append(folded.lower())
             positions.append(i)
