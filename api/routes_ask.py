@@ -9,10 +9,8 @@ from fastapi import APIRouter
 
 from api.deps import CurrentEngine, State, check_question, check_top_k
 from api.errors import RequestError, error_responses
-from api.followup import resolve_conversation
 from api.schemas import AskRequest, AskResponse, ChatRequest, ChatResponse, Filters
-from qa.answers import compose
-from qa.hits import Hit
+from qa.search import Hit, compose, resolve_conversation
 
 router = APIRouter(prefix="/v1", tags=["questions"])
 

@@ -15,7 +15,7 @@ from api.deps import State, check_top_k
 from api.errors import RequestError, UnsupportedMediaTypeError, error_responses
 from qa.engine import Engine
 from qa.errors import InputError
-from qa.questions import Question, parse_questions
+from qa.runs import Question, parse_questions
 
 router = APIRouter(prefix="/v1", tags=["batch"])
 

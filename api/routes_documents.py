@@ -23,10 +23,10 @@ from api.schemas import (
     Sentence,
     WriteResult,
 )
-from qa.citation_styles import format_citations
 from qa.engine import Engine
-from qa.index_store import StoredDocument
-from qa.reading import parse_document
+from qa.index import StoredDocument
+from qa.ingest import parse_document
+from qa.search import format_citations
 from qa.types import Document
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])

@@ -15,7 +15,7 @@ from api.errors import ConflictError, NotReadyError
 from embeddings.cache import EmbeddingCache
 from qa.engine import Engine, open_cache, open_engine
 from qa.errors import NotFoundError
-from qa.index_store import save_index
+from qa.index import save_index
 from qa.settings import Settings
 from qa.types import Document
 

@@ -12,16 +12,21 @@ import typer
 
 from embeddings.encoders import EncoderError
 from embeddings.vector_index import IndexFormatError
-from qa.answers import compose
-from qa.batch import completed_ids, run_batch
-from qa.claim_eval import read_claim_gold, score_claims
 from qa.claims import ClaimCheck
 from qa.engine import Engine, build_index, open_cache, open_encoder, open_engine
 from qa.errors import QAError
-from qa.evaluation import read_gold, score
-from qa.questions import parse_questions, read_questions
-from qa.reading import iter_documents
-from qa.segment import segment
+from qa.ingest import iter_documents, segment
+from qa.runs import (
+    completed_ids,
+    parse_questions,
+    read_claim_gold,
+    read_gold,
+    read_questions,
+    run_batch,
+    score,
+    score_claims,
+)
+from qa.search import compose
 from qa.settings import Settings
 
 app = typer.Typer(

@@ -10,12 +10,19 @@ from embeddings.cache import EmbeddingCache, default_cache_path
 from embeddings.encoders import Encoder, load_encoder
 from embeddings.vector_index import NumpyIndex, VectorIndex, new_vector_index
 from qa.claims import ClaimCheck, check_claim
-from qa.hits import Hit, build_hits
-from qa.index_store import CorpusIndex, load_index, save_index
-from qa.indexing import IndexSummary, add_documents, open_for_update, remove_document, update_index
-from qa.lexical import load_user_dictionary
-from qa.reading import iter_documents
-from qa.retrieval import RetrievalConfig, Retriever
+from qa.index import (
+    CorpusIndex,
+    IndexSummary,
+    add_documents,
+    load_index,
+    load_user_dictionary,
+    open_for_update,
+    remove_document,
+    save_index,
+    update_index,
+)
+from qa.ingest import iter_documents
+from qa.search import Hit, RetrievalConfig, Retriever, build_hits
 from qa.settings import Settings
 from qa.types import Document
 
@@ -86,7 +93,7 @@ class Engine:
         return self.ask_many([question], k)[0]
 
     def cite(self, claim: str, k: int = 3) -> ClaimCheck:
-        """The source sentences of a claim with a verdict each (see :mod:`qa.claims`)."""
+        """The source sentences of a claim with a verdict each (see :mod:`qa.claims.verdicts`)."""
         return check_claim(self.index, claim, self.ask(claim, max(_CLAIM_POOL, 3 * k)), k)
 
     def with_changes(

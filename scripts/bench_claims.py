@@ -32,12 +32,12 @@ sys.path.insert(0, str(ROOT))
 
 import opencc  # noqa: E402
 
-from qa.claims import ClaimCheck  # noqa: E402
+from qa.claims.figures import find_figures  # noqa: E402
+from qa.claims.verdicts import ClaimCheck  # noqa: E402
 from qa.engine import Engine, open_engine  # noqa: E402
-from qa.figures import find_figures  # noqa: E402
-from qa.jsonlines import iter_json_objects  # noqa: E402
-from qa.reading import iter_documents  # noqa: E402
-from qa.segment import segment  # noqa: E402
+from qa.ingest.jsonlines import iter_json_objects  # noqa: E402
+from qa.ingest.reading import iter_documents  # noqa: E402
+from qa.ingest.segment import segment  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 _CLAUSE = re.compile(r"[^，,；;：:。！？!?]+")

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa.engine import Engine, build_index, open_cache, open_encoder  # noqa: E402
-from qa.evaluation import read_gold, score  # noqa: E402
-from qa.retrieval import RetrievalConfig  # noqa: E402
+from qa.runs.evaluation import read_gold, score  # noqa: E402
+from qa.search.retrieval import RetrievalConfig  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared"

@@ -1,10 +1,8 @@
-"""qa.answers.compose: the extractive answer cites its hits, and too-distant hits mean "no answer"."""
+"""qa.search.answers.compose: the extractive answer cites its hits, and too-distant hits mean "no answer"."""
 
 from __future__ import annotations
 
-from qa.answers import NO_ANSWER_COSINE, compose, is_unanswered
-from qa.citation_styles import format_citations
-from qa.hits import Hit
+from qa.search import NO_ANSWER_COSINE, Hit, compose, format_citations, is_unanswered
 from qa.types import Chunk, DocumentMeta
 
 

@@ -11,10 +11,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.followup import is_follow_up, resolve, resolve_conversation, subject
 from embeddings.encoders import FakeEncoder
 from qa.engine import Engine, build_index
-from qa.retrieval import RetrievalConfig
+from qa.search import RetrievalConfig, is_follow_up, resolve, resolve_conversation, subject
 from qa.settings import Settings
 
 CORPUS = {

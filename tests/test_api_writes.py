@@ -16,9 +16,9 @@ from api.app import create_app
 from embeddings.encoders import FakeEncoder
 from qa.engine import Engine, build_index
 from qa.errors import NotFoundError
-from qa.index_store import load_index
-from qa.reading import parse_document
-from qa.retrieval import RetrievalConfig
+from qa.index import load_index
+from qa.ingest import parse_document
+from qa.search import RetrievalConfig
 from qa.settings import Settings
 
 CORPUS = {

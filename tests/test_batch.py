@@ -10,13 +10,12 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from embeddings.encoders import FakeEncoder
-from qa.batch import completed_ids
 from qa.cli import app
 from qa.engine import Engine, build_index
 from qa.errors import InputError
-from qa.index_store import load_index
-from qa.questions import Question, parse_questions, read_questions
-from qa.retrieval import RetrievalConfig
+from qa.index import load_index
+from qa.runs import Question, completed_ids, parse_questions, read_questions
+from qa.search import RetrievalConfig
 
 SHARED = "园区的范围西至鹅岭公园，东至人民大礼堂。"
 DOCS = {

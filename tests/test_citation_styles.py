@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from qa.citation_styles import document_type, format_citations
+from qa.search import document_type, format_citations
 from qa.types import DocumentMeta
 
 ACCESSED = datetime.date(2024, 5, 1)

@@ -16,8 +16,8 @@ from api.cli import app
 from embeddings.encoders import load_encoder
 from qa.claims import ClaimCheck, Difference, Span, check_claim, check_source, claim_core
 from qa.engine import Engine, build_index
-from qa.index_store import load_index
-from qa.retrieval import RetrievalConfig
+from qa.index import load_index
+from qa.search import RetrievalConfig
 from qa.settings import Settings
 
 DOCS = {

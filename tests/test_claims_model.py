@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.claim_eval import read_claim_gold, score_claims
 from qa.engine import Engine, open_engine
+from qa.runs import read_claim_gold, score_claims
 from qa.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""qa.evaluation scores exactly as the shared judge.py does, and `qa eval` reports it."""
+"""qa.runs.evaluation scores exactly as the shared judge.py does, and `qa eval` reports it."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from embeddings.encoders import FakeEncoder
 from qa.cli import app
 from qa.engine import Engine, build_index
-from qa.evaluation import Gold, first_correct_rank, read_gold, score
-from qa.index_store import load_index
-from qa.retrieval import RetrievalConfig
+from qa.index import load_index
+from qa.runs import Gold, first_correct_rank, read_gold, score
+from qa.search import RetrievalConfig
 
 REPO = Path(__file__).resolve().parents[1]
 JUDGE = REPO.parent / "shared" / "eval" / "judge.py"

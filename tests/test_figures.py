@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.figures import Figure, chinese_numeral_value, find_figures
+from qa.claims import Figure, chinese_numeral_value, find_figures
 
 
 def read(text: str) -> list[tuple[str, float, str, str]]:

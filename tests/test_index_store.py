@@ -16,15 +16,13 @@ from typer.testing import CliRunner
 from embeddings.cache import EmbeddingCache
 from embeddings.encoders import FakeEncoder
 from embeddings.vector_index import FaissIndex
-from qa import index_store
 from qa.cli import app
 from qa.engine import Engine, build_index
 from qa.errors import IndexMismatchError, NotFoundError
-from qa.index_store import FORMAT_VERSION, CorpusIndex, load_index, read_manifest
-from qa.indexing import open_for_update
-from qa.lexical import TOKENIZER_VERSION
-from qa.retrieval import RetrievalConfig
-from qa.segment import SEGMENTER_VERSION
+from qa.index import FORMAT_VERSION, TOKENIZER_VERSION, CorpusIndex, load_index, open_for_update, read_manifest
+from qa.index import store as index_store
+from qa.ingest import SEGMENTER_VERSION
+from qa.search import RetrievalConfig
 
 DOCS = {
     "park.txt": PARK_TXT,

@@ -13,14 +13,11 @@ from typer.testing import CliRunner
 from embeddings.cache import EmbeddingCache
 from embeddings.encoders import FakeEncoder
 from qa.cli import app
-from qa.context import context_texts
 from qa.engine import Engine, build_index
 from qa.errors import InputError
-from qa.index_store import CorpusIndex, load_index
-from qa.indexing import update_index
-from qa.reading import iter_documents, parse_document
-from qa.retrieval import RetrievalConfig
-from qa.segment import segment
+from qa.index import CorpusIndex, load_index, update_index
+from qa.ingest import context_texts, iter_documents, parse_document, segment
+from qa.search import RetrievalConfig
 from qa.types import Document
 
 V1 = {

@@ -13,9 +13,9 @@ from api.app import create_app
 from embeddings.encoders import FakeEncoder
 from qa.engine import Engine, build_index
 from qa.errors import InputError
-from qa.index_store import load_index
-from qa.reading import iter_documents, read_file
-from qa.retrieval import RetrievalConfig
+from qa.index import load_index
+from qa.ingest import iter_documents, read_file
+from qa.search import RetrievalConfig
 from qa.settings import Settings
 
 NEWS = (

@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import InputError
-from qa.metadata import author_names
-from qa.reading import iter_documents, parse_document, read_file
-from qa.segment import segment
+from qa.ingest import author_names, iter_documents, parse_document, read_file, segment
 from qa.types import Chunk, Document
 
 

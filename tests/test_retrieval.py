@@ -11,10 +11,11 @@ import pytest
 
 from embeddings.cache import EmbeddingCache
 from embeddings.encoders import FakeEncoder
-from qa.answers import compose
 from qa.engine import Engine, build_index
-from qa.lexical import fold, tokenize
-from qa.retrieval import RetrievalConfig, _answer_type_bonus, _is_label, _lexical_trust
+from qa.index import tokenize
+from qa.search import compose
+from qa.search.retrieval import RetrievalConfig, _answer_type_bonus, _is_label, _lexical_trust
+from qa.text import fold
 
 CORPUS = {
     "park.txt": (

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.reading import iter_documents
-from qa.segment import HARD_CAP, segment
+from qa.ingest import HARD_CAP, iter_documents, segment
 from qa.types import Chunk, Document
 
 REPO = Path(__file__).resolve().parents[1]

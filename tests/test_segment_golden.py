@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.reading import parse_document
-from qa.segment import HARD_CAP, SOFT_CAP, segment
+from qa.ingest import HARD_CAP, SOFT_CAP, parse_document, segment
 from qa.types import Chunk
 
 GOLDEN = Path(__file__).parent / "golden" / "segment"

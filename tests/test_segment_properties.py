@@ -10,8 +10,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.reading import decode_bytes, parse_document
-from qa.segment import HARD_CAP, segment
+from qa.ingest import HARD_CAP, decode_bytes, parse_document, segment
 from qa.types import Chunk, Document
 
 CHARS = (

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.textfold import content_units, fold_text
+from qa.text import content_units, fold_text
 
 SAMPLES = [
     "梦想小街，產業園 ＡＢＣ１２３！",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from qa.claims import ClaimCheck
 from qa.errors import InputError
-from qa.jsonlines import iter_json_objects
+from qa.ingest import iter_json_objects
 
 _FAITHFUL = frozenset({"verbatim", "near-verbatim", "paraphrase"})
 _VERDICTS = _FAITHFUL | {"mismatch", "unsupported"}

@@ -23,10 +23,9 @@ from typing import Any
 import numpy as np
 
 from embeddings.vector_index import VectorIndex, new_vector_index, open_vector_index
-from qa.context import CONTEXT_VERSION
 from qa.errors import IndexMismatchError, NotFoundError
-from qa.lexical import TOKENIZER_VERSION, LexicalIndex
-from qa.segment import SEGMENTER_VERSION
+from qa.index.lexical import TOKENIZER_VERSION, LexicalIndex
+from qa.ingest import CONTEXT_VERSION, SEGMENTER_VERSION
 from qa.types import Chunk, DocumentMeta
 
 FORMAT_VERSION = 2

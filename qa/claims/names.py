@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from qa.text import has_han
+
 #: jieba tags of proper names, by kind: person, place, organisation.
 _KINDS = {"nr": "person", "nrfg": "person", "nrt": "person", "ns": "place", "nt": "organisation"}
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,6 @@ def proper_names(text: str) -> list[Name]:
         if start < 0:
             continue
         at = start + len(word)
-        if flag in _KINDS and len(word) >= 2 and _CJK.search(word):
+        if flag in _KINDS and len(word) >= 2 and has_han(word):
             names.append(Name(start, at, word, _KINDS[flag]))
     return names

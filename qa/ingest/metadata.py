@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from qa.text import HAN
 from qa.types import Block, DocumentMeta
 
 _FRONT_MATTER = re.compile(r"\ufeff?---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|$)", re.DOTALL)
@@ -26,7 +27,7 @@ _AUTHOR = re.compile(
 )
 _ROLE = re.compile(r"(?:本报|特约)?(?:记者|通讯员|作者|撰稿人?)\s*[:：]?|^\s*文\s*[:：/|｜]")
 _NAME_SEPARATORS = re.compile(r"[,，、;；/|｜]|\s+(?:and|&)\s+")
-_CJK_NAMES = re.compile(r"[\u3400-\u9fff·•\s]+")
+_CJK_NAMES = re.compile(f"[{HAN}·•\\s]+")
 _TERMINAL = "。！？!?；;：:，,"
 _CHROME = re.compile(r"数字报纸|文章导航|^\d+版|版权所有|返回首页|上一篇|下一篇")
 _ORIGINAL_TITLE = re.compile(r"^\s*原标题[:：]\s*(\S.*)$")

@@ -11,7 +11,8 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from qa.metadata import author_names
+from qa.ingest import author_names
+from qa.text import has_han
 from qa.types import DocumentMeta
 
 _MONTHS = (
@@ -30,7 +31,6 @@ _MONTHS = (
 )
 _ISO_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _NEWSPAPER = re.compile(r"(?<!学)报$")  # 日报, 晚报, 晨报, 时报, 商报, 报; a journal (学报) is not a newspaper
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _SENTENCE_END = (".", "?", "!", "。", "？", "！")
 _GBT_MAX_AUTHORS = 3
 _APA_MAX_AUTHORS = 20
@@ -106,7 +106,7 @@ def _gbt_authors(names: list[str]) -> str:
     """Up to three names separated by ", ", then ", 等" (Chinese names) or ", et al"."""
     if len(names) <= _GBT_MAX_AUTHORS:
         return ", ".join(names)
-    more = "等" if _CJK.search(names[0]) else "et al"
+    more = "等" if has_han(names[0]) else "et al"
     return ", ".join([*names[:_GBT_MAX_AUTHORS], more])
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from qa.lexical import fold
+from qa.text.cjk import HAN_RUN
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _ALNUM_RUN = re.compile(r"[0-9a-z]+(?:\.[0-9]+)?")
 
 
@@ -27,6 +28,18 @@ class Folded:
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Source offsets covering the folded range ``[start, end)``."""
         return self.positions[start], self.positions[end - 1] + 1
+
+
+@lru_cache(maxsize=1)
+def _converter() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """Traditional→simplified, full-width→half-width (NFKC), lower case; the length may change."""
+    return _converter().convert(unicodedata.normalize("NFKC", text)).lower()
 
 
 def _kept(ch: str) -> bool:
@@ -63,7 +76,7 @@ def content_units(text: str) -> set[str]:
     Latin/digit words of ``text`` folded."""
     folded = fold(text)
     units: set[str] = set()
-    for run in _CJK_RUN.findall(folded):
+    for run in HAN_RUN.findall(folded):
         if len(run) == 1:
             units.add(run)
         units.update(run[i : i + 2] for i in range(len(run) - 1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.hits import Hit
+from qa.search.hits import Hit
 
 # A question whose best sentence is no closer than this (mean of the cosines alone and in
 # context, default model) has no source. Measured on the seed corpus: 25 of 27 dev questions

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.text import has_han
+
 _ANAPHOR = re.compile(
     r"它们|它|他们|她们|(?<!应)该|(?<![尤极])其(?![他它余次实])|(?<![因如从彼])此(?![外])|这个|那个|这些|那些|这家|那家"
     r"|这里|那里|上述|\b(?:it|its|they|them|their|this|that|these|those|there)\b",
@@ -25,7 +27,6 @@ _SUBJECT_END = re.compile(
     r"的|是|有|在|位于|将|要|于|共|(?:19|20)\d{2}\s*年|\d|多少|哪|什么|如何|怎么|是否|为何|为什么|[，,。？?！!\s]"
 )
 _LEADING = re.compile(r"^\s*(?:请问|请|那么?|还有|另外)\s*")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _PUNCTUATION = re.compile(r"[\s\W_]+")
 SHORT_QUESTION = 8
 
@@ -60,7 +61,7 @@ def subject(question: str) -> str | None:
     text = _LEADING.sub("", question)
     end = _SUBJECT_END.search(text)
     found = text[: end.start()] if end else ""
-    return found if len(found) >= 2 and _CJK.search(found) and not _ANAPHOR.search(found) else None
+    return found if len(found) >= 2 and has_han(found) and not _ANAPHOR.search(found) else None
 
 
 def resolve(previous: str, question: str) -> str:

@@ -7,9 +7,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from qa.citation_styles import Citations, format_citations
-from qa.index_store import CorpusIndex
-from qa.retrieval import Scored
+from qa.index import CorpusIndex
+from qa.search.citation_styles import Citations, format_citations
+from qa.search.retrieval import Scored
 from qa.types import Chunk
 
 _WS = re.compile(r"\s+")

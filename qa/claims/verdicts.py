@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from qa.figures import Figure, find_figures
-from qa.hits import Hit
-from qa.index_store import CorpusIndex
-from qa.names import Name, proper_names
-from qa.textfold import Folded, content_units, fold_text
+from qa.claims.figures import Figure, find_figures
+from qa.claims.names import Name, proper_names
+from qa.index import CorpusIndex
+from qa.search import Hit
+from qa.text import Folded, content_units, fold_text, has_han
 
 Verdict = Literal["verbatim", "near-verbatim", "paraphrase", "mismatch"]
 DifferenceKind = Literal["number", "date", "name"]
@@ -42,7 +42,6 @@ MIN_COVERAGE_WHEN_CLOSE = 0.3
 #: sentences of unrelated documents under 0.78 for 9 in 10.
 MIN_COSINE_CROSS_LINGUAL = 0.80
 CROSS_LINGUAL_MARGIN = 0.02
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 # The same claim, sentence and paragraph are read for every candidate sentence and every
@@ -313,7 +312,7 @@ def _related(hit: Hit, coverage: float, cross_lingual: bool) -> bool:
 
 def _cross_lingual(claim: str, sentence: str) -> bool:
     """A claim in a Latin script over a Chinese sentence (or the other way round)."""
-    return bool(_CJK.search(claim)) != bool(_CJK.search(sentence))
+    return has_han(claim) != has_han(sentence)
 
 
 def check_source(index: CorpusIndex, claim: str, hit: Hit) -> SourceCheck | None:

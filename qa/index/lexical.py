@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -17,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from qa.text import HAN, HAN_RUN, fold
+
 TOKENIZER_VERSION = "1"
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_WORD = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", re.IGNORECASE)
+_WORD = re.compile(f"[0-9a-z{HAN}]", re.IGNORECASE)
 STOPWORDS = frozenset(
     "的 了 是 在 和 与 及 或 等 也 都 而 被 把 对 从 以 于 为 将 之 其 这 那 该 此 个 有 中 上 下 吗 呢 吧 啊 "
     "什么 多少 哪 哪里 哪儿 哪个 哪些 哪年 哪一年 哪天 几 几个 怎么 怎样 如何 为什么 为何 是否 是不是 谁 何 何时 "
@@ -31,24 +31,12 @@ STOPWORDS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _converter() -> Any:
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-@lru_cache(maxsize=1)
 def _jieba() -> Any:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
     return jieba
-
-
-def fold(text: str) -> str:
-    """Traditional→simplified, full-width→half-width, lower case."""
-    return _converter().convert(unicodedata.normalize("NFKC", text)).lower()
 
 
 def load_user_dictionary(path: Path) -> None:
@@ -60,7 +48,7 @@ def tokenize(text: str) -> list[str]:
     """Folded search-mode words (stopwords and punctuation dropped) plus CJK character bigrams."""
     folded = fold(text)
     words = [w for w in _jieba().lcut_for_search(folded) if _WORD.search(w) and w not in STOPWORDS]
-    bigrams = [run[i : i + 2] for run in _CJK.findall(folded) for i in range(len(run) - 1)]
+    bigrams = [run[i : i + 2] for run in HAN_RUN.findall(folded) for i in range(len(run) - 1)]
     return words + [f"#{b}" for b in bigrams if b not in STOPWORDS]
 
 

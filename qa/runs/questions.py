@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import InputError
-from qa.jsonlines import iter_json_objects
+from qa.ingest import iter_json_objects
 
 MAX_QUESTION_CHARS = 2000
 

@@ -12,9 +12,9 @@ import numpy as np
 
 from embeddings.cache import EmbeddingCache, content_key, embed_with_cache
 from embeddings.encoders import Encoder
-from qa.context import CONTEXT_VERSION, context_texts
 from qa.errors import InputError
-from qa.index_store import (
+from qa.index.lexical import TOKENIZER_VERSION, tokenize
+from qa.index.store import (
     FORMAT_VERSION,
     CorpusIndex,
     IndexedChunk,
@@ -23,8 +23,7 @@ from qa.index_store import (
     load_index,
     read_manifest,
 )
-from qa.lexical import TOKENIZER_VERSION, tokenize
-from qa.segment import SEGMENTER_VERSION, segment
+from qa.ingest import CONTEXT_VERSION, SEGMENTER_VERSION, context_texts, segment
 from qa.types import Document
 
 log = logging.getLogger(__name__)

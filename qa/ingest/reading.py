@@ -18,9 +18,9 @@ import yaml
 from charset_normalizer import from_bytes
 
 from qa.errors import InputError
-from qa.jsonlines import iter_json_objects
-from qa.markup import CleanTextBuilder, clean_html, clean_markdown, clean_plain, looks_like_html
-from qa.metadata import extract_meta, fields_as_text, normalize_date, split_front_matter
+from qa.ingest.jsonlines import iter_json_objects
+from qa.ingest.markup import CleanTextBuilder, clean_html, clean_markdown, clean_plain, looks_like_html
+from qa.ingest.metadata import extract_meta, fields_as_text, normalize_date, split_front_matter
 from qa.types import Block, Document
 
 log = logging.getLogger(__name__)

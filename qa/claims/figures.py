@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from qa.textfold import fold_width
+from qa.text import fold_width
 
 FigureKind = Literal["number", "date"]
 

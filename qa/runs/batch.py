@@ -11,7 +11,7 @@ from typing import IO
 from tqdm import tqdm
 
 from qa.errors import InputError
-from qa.questions import Question
+from qa.runs.questions import Question
 
 
 @dataclass(frozen=True)

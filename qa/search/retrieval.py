@@ -19,8 +19,7 @@ import numpy as np
 
 from embeddings.encoders import Encoder
 from embeddings.vector_index import VectorIndex
-from qa.index_store import CorpusIndex
-from qa.lexical import tokenize
+from qa.index import CorpusIndex, tokenize
 
 Mode = Literal["hybrid", "dense", "lexical"]
 

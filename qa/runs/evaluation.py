@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import InputError
-from qa.jsonlines import iter_json_objects
+from qa.ingest import iter_json_objects
 
 KS = (1, 5, 10)
 MAX_CITED_CHARS = 400
