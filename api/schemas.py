@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from qa.claims import ClaimVerdict, DifferenceKind, Verdict
+
 QUESTION_EXAMPLE = "U创空间2017年的产值是多少？"
 
 
@@ -308,7 +310,7 @@ class TextSpan(BaseModel):
 class Difference(BaseModel):
     """A figure, date or name that the claim and the source state differently."""
 
-    kind: Literal["number", "date", "name"]
+    kind: DifferenceKind
     claim: TextSpan = Field(..., description="The claim's words: offsets into the claim.")
     source: TextSpan | None = Field(
         ..., description="The source's words: offsets into the document's original text; null when it does not say."
@@ -318,7 +320,7 @@ class Difference(BaseModel):
 class SourceModel(HitModel):
     """A source sentence of the claim, with its verdict."""
 
-    verdict: Literal["verbatim", "near-verbatim", "paraphrase", "mismatch"] = Field(
+    verdict: Verdict = Field(
         ...,
         description="verbatim: the claim stands in the text as written; near-verbatim: it does but for punctuation, "
         "whitespace, width, traditional/simplified forms or case; paraphrase: same facts in other words; "
@@ -334,7 +336,7 @@ class CiteResponse(BaseModel):
     """A claim's sources, the most faithful first."""
 
     claim: str
-    verdict: Literal["verbatim", "near-verbatim", "paraphrase", "mismatch", "unsupported"] = Field(
+    verdict: ClaimVerdict = Field(
         ..., description="The first source's verdict, or unsupported when no sentence is a source of the claim."
     )
     supported: bool = Field(..., description="Whether some source says what the claim says.")

@@ -30,6 +30,7 @@ from qa.search import compose
 from qa.settings import Settings
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="chuchu (出处): ask questions about documents and get the exact source sentences back.",
     no_args_is_help=True,
     add_completion=False,

@@ -99,11 +99,6 @@ class Chunk:
     paragraph: int
     heading: tuple[str, ...] = ()
 
-    @property
-    def content_hash(self) -> str:
-        """sha256 of the clean sentence text."""
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-
     def as_dict(self) -> dict[str, object]:
         """The JSON form printed by ``qa chunks``."""
         out: dict[str, object] = {

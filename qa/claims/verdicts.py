@@ -10,22 +10,16 @@ left out; a claim with no source left is unsupported.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Literal
 
-from qa.claims.figures import Figure, find_figures
-from qa.claims.names import Name, proper_names
+from qa.claims.details import Difference, Span, comparable_units, folded, read_figures, read_names
+from qa.claims.vocabulary import UNSUPPORTED, VERDICTS, ClaimVerdict, Verdict
 from qa.index import CorpusIndex
 from qa.search import Hit
-from qa.text import Folded, content_units, fold_text, has_han
+from qa.text import has_han
 
-Verdict = Literal["verbatim", "near-verbatim", "paraphrase", "mismatch"]
-DifferenceKind = Literal["number", "date", "name"]
-_ORDER: dict[str, int] = {"verbatim": 0, "near-verbatim": 1, "paraphrase": 2, "mismatch": 3}
 _QUOTES = "\"'“”‘’「」『』《》 \t\n"
 _END_MARKS = "。．.！!？?；;，,、…"
 _CLAUSE_END = re.compile(r"[，,；;：:。！？!?]")
@@ -42,52 +36,6 @@ MIN_COVERAGE_WHEN_CLOSE = 0.3
 #: sentences of unrelated documents under 0.78 for 9 in 10.
 MIN_COSINE_CROSS_LINGUAL = 0.80
 CROSS_LINGUAL_MARGIN = 0.02
-
-
-# The same claim, sentence and paragraph are read for every candidate sentence and every
-# claim about the same passage: their readings are kept (all of them are pure functions).
-_CACHE = 8192
-
-
-@lru_cache(maxsize=_CACHE)
-def _figures(text: str) -> tuple[Figure, ...]:
-    return tuple(find_figures(text))
-
-
-@lru_cache(maxsize=_CACHE)
-def _folded(text: str) -> Folded:
-    return fold_text(text)
-
-
-@lru_cache(maxsize=_CACHE)
-def _names(text: str) -> tuple[Name, ...]:
-    return tuple(proper_names(text))
-
-
-@dataclass(frozen=True)
-class Span:
-    """``text == whole[start:end]``, where ``whole`` is the claim or the document."""
-
-    start: int
-    end: int
-    text: str
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON form."""
-        return {"start": self.start, "end": self.end, "text": self.text}
-
-
-@dataclass(frozen=True)
-class Difference:
-    """A figure, date or name of the claim that the source states otherwise (``source`` None: not stated)."""
-
-    kind: DifferenceKind
-    claim: Span
-    source: Span | None
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON form."""
-        return {"kind": self.kind, "claim": self.claim.as_dict(), "source": self.source and self.source.as_dict()}
 
 
 @dataclass(frozen=True)
@@ -118,9 +66,9 @@ class ClaimCheck:
     sources: tuple[SourceCheck, ...]
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> ClaimVerdict:
         """The best source's verdict, or ``unsupported`` when no sentence is a source."""
-        return self.sources[0].verdict if self.sources else "unsupported"
+        return self.sources[0].verdict if self.sources else UNSUPPORTED
 
     @property
     def supported(self) -> bool:
@@ -156,7 +104,7 @@ def _literal_match(core: str, original: str, hit: Hit) -> tuple[Verdict, Span] |
         if start < hit.chunk.end and end > hit.chunk.start:
             return "verbatim", Span(start, end, core)
         at = window.find(core, at + 1)
-    folded_core, folded_window = _folded(core).text, _folded(window)
+    folded_core, folded_window = folded(core).text, folded(window)
     if not folded_core:
         return None
     at = folded_window.text.find(folded_core)
@@ -167,16 +115,6 @@ def _literal_match(core: str, original: str, hit: Hit) -> tuple[Verdict, Span] |
             return "near-verbatim", Span(start, end, original[start:end])
         at = folded_window.text.find(folded_core, at + 1)
     return None
-
-
-@lru_cache(maxsize=_CACHE)
-def _units(text: str) -> frozenset[str]:
-    """Content units with every figure read as its value (四十多名 and 40余名 share a unit)."""
-    figures = _figures(text)
-    plain = list(text)
-    for f in figures:
-        plain[f.start : f.end] = ["\n"] * (f.end - f.start)
-    return frozenset(content_units("".join(plain)) | {f"={f.value:g}" for f in figures})
 
 
 def _clauses(sentence: str) -> list[tuple[int, int]]:
@@ -198,7 +136,7 @@ def _best_clauses(claim_units: frozenset[str], hit: Hit) -> Span:
     best, best_f1 = (0, len(sentence)), -1.0
     for i in range(len(clauses)):
         for j in range(i, len(clauses)):
-            units = _units(sentence[clauses[i][0] : clauses[j][1]])
+            units = comparable_units(sentence[clauses[i][0] : clauses[j][1]])
             shared = len(units & claim_units)
             f1 = 2 * shared / (len(units) + len(claim_units)) if units or claim_units else 0.0
             if f1 > best_f1:
@@ -212,95 +150,15 @@ def _surroundings(index: CorpusIndex, hit: Hit) -> str:
     the paragraph."""
     original, c = index.document(hit.chunk.source).original, hit.chunk
     before, after = original[hit.paragraph_start : c.start], original[c.end : hit.paragraph_end]
-    return "\n".join([hit.title, *c.heading, hit.previous, before, after])
-
-
-def _pairs(missing: Sequence[Figure], spare: Sequence[Figure], match: Span, offset: int) -> dict[int, Figure]:
-    """Which source figure each missing claim figure stands in for (by index into ``missing``).
-
-    A pair needs the same kind and unit (a bare number pairs with any unit, 5015 with 2015). The best pairs are
-    taken first: the source figure nearest the clauses that match the claim, then the closest in
-    amount, so 3300万元 pairs with 2500万元 rather than with 12亿元 wherever each stands.
-    """
-    candidates = []
-    for i, figure in enumerate(missing):
-        for j, f in enumerate(spare):
-            same_kind = f.kind == figure.kind or not (f.unit or figure.unit)
-            if same_kind and (f.unit == figure.unit or not figure.unit):
-                distance = max(match.start - (offset + f.end), offset + f.start - match.end, 0)
-                ratio = abs(math.log((abs(f.value) + 1) / (abs(figure.value) + 1)))
-                candidates.append((distance, ratio, i, j))
-    pairs: dict[int, Figure] = {}
-    used: set[int] = set()
-    for _, _, i, j in sorted(candidates):
-        if i not in pairs and j not in used:
-            pairs[i] = spare[j]
-            used.add(j)
-    return pairs
-
-
-@dataclass(frozen=True)
-class _Reading:
-    """How the claim's figures and names fare against one sentence."""
-
-    differences: tuple[Difference, ...]
-    contradicted: bool  # some claim detail is stated otherwise in the sentence
-    elsewhere: bool  # some claim figure is stated around the sentence, not in it: a neighbour is the source
-
-
-def _read_figures(claim: str, hit: Hit, surroundings: str, match: Span) -> _Reading:
-    sentence, offset = hit.chunk.cited, hit.chunk.start
-    claimed, stated = _figures(claim), _figures(sentence)
-    around = _figures(surroundings)
-    spare = list(stated)  # each stated figure vouches for one claim figure at most, the same unit first
-    missing = []
-    for figure in claimed:
-        twin = next((f for f in spare if figure.agrees(f) and f.unit == figure.unit), None)
-        twin = twin or next((f for f in spare if figure.agrees(f)), None)
-        if twin is not None:
-            spare.remove(twin)
-        elif not (figure.kind == "date" and any(figure.agrees(f) for f in around)):  # a year may come from a heading
-            missing.append(figure)
-    pairs = _pairs(missing, spare, match, offset)
-    differences, elsewhere = [], False
-    for i, figure in enumerate(missing):
-        partner = pairs.get(i)
-        if partner is None and any(figure.agrees(f) for f in around):
-            elsewhere = True  # stated around the sentence, not in it: a neighbour is the source
-            continue
-        source = None
-        if partner is not None:
-            source = Span(offset + partner.start, offset + partner.end, sentence[partner.start : partner.end])
-        stated_as = Span(figure.start, figure.end, claim[figure.start : figure.end])
-        differences.append(Difference(figure.kind, stated_as, source))
-    return _Reading(tuple(differences), bool(pairs), elsewhere)
-
-
-def _read_names(claim: str, hit: Hit, surroundings: str) -> list[Difference]:
-    """Names of the claim found nowhere near the sentence, paired with a name of the same kind in it."""
-    folded_around = _folded(surroundings).text
-    folded_claim = _folded(claim).text
-    claimed = [n for n in _names(claim) if _folded(n.text).text not in folded_around]
-    if not claimed:
-        return []
-    offset = hit.chunk.start
-    spare = [n for n in _names(hit.chunk.cited) if _folded(n.text).text not in folded_claim]
-    differences = []
-    for name in claimed:
-        partner = next((n for n in spare if n.kind == name.kind), None)
-        if partner is not None:
-            spare.remove(partner)
-            source = Span(offset + partner.start, offset + partner.end, partner.text)
-            differences.append(Difference("name", Span(name.start, name.end, name.text), source))
-    return differences
+    return "\n".join([hit.title, *c.heading, hit.previous_sentence, before, after])
 
 
 def _coverage(claim_units: frozenset[str], surroundings: str, sentence: str) -> float:
     """Share of the claim's units found in the sentence (or, for half weight, only around it)."""
     if not claim_units:
         return 0.0
-    in_sentence = claim_units & _units(sentence)
-    around = (claim_units - in_sentence) & _units(surroundings)
+    in_sentence = claim_units & comparable_units(sentence)
+    around = (claim_units - in_sentence) & comparable_units(surroundings)
     return (len(in_sentence) + 0.5 * len(around)) / len(claim_units)
 
 
@@ -320,7 +178,7 @@ def check_source(index: CorpusIndex, claim: str, hit: Hit) -> SourceCheck | None
     core = claim_core(claim) or claim
     original = index.document(hit.chunk.source).original
     surroundings = _surroundings(index, hit)
-    claim_units = _units(core)
+    claim_units = comparable_units(core)
     coverage = _coverage(claim_units, surroundings, hit.chunk.cited)
     literal = _literal_match(core, original, hit)
     if literal is not None:
@@ -329,8 +187,8 @@ def check_source(index: CorpusIndex, claim: str, hit: Hit) -> SourceCheck | None
     if not _related(hit, coverage, cross_lingual):
         return None
     match = _best_clauses(claim_units, hit)
-    figures = _read_figures(core, hit, surroundings, match)
-    names = [] if cross_lingual else _read_names(core, hit, surroundings)
+    figures = read_figures(core, hit, surroundings, match)
+    names = [] if cross_lingual else read_names(core, hit, surroundings)
     differences = tuple(sorted((*figures.differences, *names), key=lambda d: d.claim.start))
     if figures.contradicted or names:
         return SourceCheck(hit, "mismatch", match, differences, coverage)
@@ -341,7 +199,7 @@ def check_source(index: CorpusIndex, claim: str, hit: Hit) -> SourceCheck | None
     return SourceCheck(hit, "paraphrase", match, (), coverage)
 
 
-def _firm(check: SourceCheck) -> bool:
+def _vouches(check: SourceCheck) -> bool:
     """A source that supports the claim or states one of its details otherwise (not merely leaves one out)."""
     return check.verdict != "mismatch" or any(d.source is not None for d in check.differences)
 
@@ -363,9 +221,9 @@ def check_claim(index: CorpusIndex, claim: str, hits: Sequence[Hit], k: int = 3)
     if checks:
         best = max(c.coverage for c in checks)
         checks = [c for c in checks if c.coverage >= best / 2]
-    for keep in (lambda c: c.verdict != "mismatch", _firm):
+    for keep in (lambda c: c.verdict != "mismatch", _vouches):
         ahead = [c.coverage for c in checks if keep(c)]
         if ahead:
             checks = [c for c in checks if keep(c) or c.coverage >= max(ahead)]
-    checks.sort(key=lambda c: (_ORDER[c.verdict], not _firm(c), -c.coverage, c.hit.rank))
+    checks.sort(key=lambda c: (VERDICTS.index(c.verdict), not _vouches(c), -c.coverage, c.hit.rank))
     return ClaimCheck(claim, tuple(checks[:k]))

@@ -6,12 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.claims import ClaimCheck
+from qa.claims import CLAIM_VERDICTS, FAITHFUL, ClaimCheck
 from qa.errors import InputError
 from qa.ingest import iter_json_objects
-
-_FAITHFUL = frozenset({"verbatim", "near-verbatim", "paraphrase"})
-_VERDICTS = _FAITHFUL | {"mismatch", "unsupported"}
 
 
 @dataclass(frozen=True)
@@ -28,10 +25,10 @@ class ClaimGold:
 
 def _verdicts(row: dict[str, object]) -> frozenset[str]:
     if "verdict" in row:
-        if row["verdict"] not in _VERDICTS:
+        if row["verdict"] not in CLAIM_VERDICTS:
             raise ValueError(f"unknown verdict {row['verdict']!r}")
         return frozenset({str(row["verdict"])})
-    return _FAITHFUL if row["faithful"] else frozenset({"mismatch"})
+    return FAITHFUL if row["faithful"] else frozenset({"mismatch"})
 
 
 def read_claim_gold(path: Path) -> list[ClaimGold]:

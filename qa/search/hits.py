@@ -39,8 +39,8 @@ class Hit:
     title: str
     date: str | None
     publisher: str | None
-    previous: str
-    next: str
+    previous_sentence: str
+    next_sentence: str
     paragraph_start: int
     paragraph_end: int
     dense: float
@@ -68,8 +68,8 @@ class Hit:
             if value:
                 out[key] = value
         out["context"] = {
-            "previous": self.previous,
-            "next": self.next,
+            "previous": self.previous_sentence,
+            "next": self.next_sentence,
             "paragraph_start": self.paragraph_start,
             "paragraph_end": self.paragraph_end,
         }

@@ -104,10 +104,6 @@ class Retriever:
         vectors = self.encoder.encode_queries(list(questions)) if need_dense else None
         return [self._search_one(q, None if vectors is None else vectors[i], k) for i, q in enumerate(questions)]
 
-    def search(self, question: str, k: int = 10) -> list[Scored]:
-        """Ranked candidates for one question."""
-        return self.search_many([question], k)[0]
-
     def _dense_candidates(self, qvec: np.ndarray) -> np.ndarray:
         """Ids of the best sentences alone and the best sentences in context."""
         query = qvec[None, :].astype(np.float32)
