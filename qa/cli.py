@@ -17,6 +17,7 @@ from qa.engine import Engine, build_index, open_cache, open_encoder, open_engine
 from qa.errors import QAError
 from qa.ingest import iter_documents, segment
 from qa.runs import (
+    answer_records,
     completed_ids,
     parse_questions,
     read_claim_gold,
@@ -227,8 +228,9 @@ def batch(
     with output.open("a", encoding="utf-8") as out:
         summary = run_batch(
             items,
-            lambda qs: [[h.as_dict() for h in hits] for hits in engine.ask_many(qs, top_k)],
+            engine.ask_many,
             out,
+            top_k=top_k,
             skip=done,
             progress=sys.stderr.isatty(),
         )
@@ -262,9 +264,5 @@ def eval_cmd(
     except QAError as exc:
         raise fail(str(exc)) from None
     engine = _engine(index, model)
-    results: dict[str, list[dict[str, object]]] = {}
-    for start in range(0, len(items), 64):
-        group = items[start : start + 64]
-        for item, hits in zip(group, engine.ask_many([g.question for g in group], 10), strict=True):
-            results[item.id] = [h.as_dict() for h in hits]
+    results = {r["id"]: r["hits"] for r in answer_records(items, engine.ask_many, 10)}
     typer.echo(score(items, results).describe())

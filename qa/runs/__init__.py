@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from qa.runs.batch import completed_ids, run_batch
+from qa.runs.batch import AskMany, BatchRecord, BatchSummary, answer_records, batch_record, completed_ids, run_batch
 from qa.runs.claim_eval import read_claim_gold, score_claims
 from qa.runs.evaluation import Gold, first_correct_rank, read_gold, score
 from qa.runs.questions import Question, parse_questions, read_questions
 
 __all__ = [
+    "AskMany",
+    "BatchRecord",
+    "BatchSummary",
     "Gold",
     "Question",
+    "answer_records",
+    "batch_record",
     "completed_ids",
     "first_correct_rank",
     "parse_questions",

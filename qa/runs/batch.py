@@ -1,4 +1,4 @@
-"""Offline batch runs: a question set in, JSON lines of ranked citations out, resumable."""
+"""Offline batch runs: a question set in, one record of ranked citations per question out, resumable."""
 
 from __future__ import annotations
 
@@ -6,12 +6,40 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol, TypedDict
 
 from tqdm import tqdm
 
 from qa.errors import InputError
 from qa.runs.questions import Question
+from qa.search import Hit
+
+#: Questions encoded together.
+GROUP = 32
+
+AskMany = Callable[[Sequence[str], int], Sequence[Sequence[Hit]]]
+
+
+class Asked(Protocol):
+    """Anything with an id and a question: a :class:`Question`, a gold item."""
+
+    @property
+    def id(self) -> str:
+        """The question's id."""
+        ...
+
+    @property
+    def question(self) -> str:
+        """The question's text."""
+        ...
+
+
+class BatchRecord(TypedDict):
+    """The batch contract for one question (what ``qa batch`` writes a JSON line of)."""
+
+    id: str
+    question: str
+    hits: list[dict[str, object]]
 
 
 @dataclass(frozen=True)
@@ -21,6 +49,24 @@ class BatchSummary:
     total: int
     skipped: int
     answered: int
+
+
+def batch_record(question: Asked, hits: Sequence[Hit]) -> BatchRecord:
+    """The batch contract for one question: ``{"id", "question", "hits"}`` (hits in their JSON form)."""
+    return {"id": question.id, "question": question.question, "hits": [h.as_dict() for h in hits]}
+
+
+def answer_records(
+    questions: Sequence[Asked], ask_many: AskMany, top_k: int = 10, *, group: int = GROUP
+) -> Iterator[BatchRecord]:
+    """One batch record per question, in order, the questions answered ``group`` at a time.
+
+    ``ask_many`` is :meth:`qa.engine.Engine.ask_many` or anything that ranks hits the same way.
+    """
+    for start in range(0, len(questions), group):
+        batch = questions[start : start + group]
+        for question, hits in zip(batch, ask_many([q.question for q in batch], top_k), strict=True):
+            yield batch_record(question, hits)
 
 
 def completed_ids(path: Path) -> set[str]:
@@ -59,28 +105,21 @@ def completed_ids(path: Path) -> set[str]:
     return done
 
 
-def _batches(items: Sequence[Question], size: int) -> Iterator[Sequence[Question]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def run_batch(
     questions: Sequence[Question],
-    answer: Callable[[list[str]], list[list[dict[str, object]]]],
+    ask_many: AskMany,
     out: IO[str],
     *,
+    top_k: int = 10,
     skip: set[str] | None = None,
-    batch_size: int = 32,
     progress: bool = False,
 ) -> BatchSummary:
-    """Answer every question not in ``skip``, writing one JSON line per question as batches finish."""
+    """Answer every question not in ``skip``, writing one JSON line per question as it is answered."""
     skip = skip or set()
     todo = [q for q in questions if q.id not in skip]
     with tqdm(total=len(todo), disable=not progress, unit="q", desc="questions") as bar:
-        for group in _batches(todo, batch_size):
-            for question, hits in zip(group, answer([q.question for q in group]), strict=True):
-                record = {"id": question.id, "question": question.question, "hits": hits}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for record in answer_records(todo, ask_many, top_k):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()
-            bar.update(len(group))
+            bar.update(1)
     return BatchSummary(len(questions), len(questions) - len(todo), len(todo))
