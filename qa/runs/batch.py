@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol, TypedDict
+from typing import IO, Any, NotRequired, Protocol, TypedDict
 
 from tqdm import tqdm
 
 from qa.errors import InputError
 from qa.runs.questions import Question
-from qa.search import Hit
+from qa.search import Hit, compose
+
+log = logging.getLogger(__name__)
 
 #: Questions encoded together.
 GROUP = 32
@@ -35,11 +38,16 @@ class Asked(Protocol):
 
 
 class BatchRecord(TypedDict):
-    """The batch contract for one question (what ``qa batch`` writes a JSON line of)."""
+    """The batch contract for one question (what ``qa batch`` writes a JSON line of).
+
+    ``answer`` and ``no_answer`` (see :func:`qa.search.compose`) only when asked for.
+    """
 
     id: str
     question: str
     hits: list[dict[str, object]]
+    answer: NotRequired[str]
+    no_answer: NotRequired[bool]
 
 
 @dataclass(frozen=True)
@@ -50,14 +58,31 @@ class BatchSummary:
     skipped: int
     answered: int
 
+    def describe(self, seconds: float) -> str:
+        """One line for people: what was answered, what was already there, how fast."""
+        rate = f" ({self.answered / seconds:.1f} questions/s)" if self.answered and seconds > 0 else ""
+        return f"{self.answered} answered, {self.skipped} already there in {seconds:.1f} s{rate}"
 
-def batch_record(question: Asked, hits: Sequence[Hit]) -> BatchRecord:
-    """The batch contract for one question: ``{"id", "question", "hits"}`` (hits in their JSON form)."""
-    return {"id": question.id, "question": question.question, "hits": [h.as_dict() for h in hits]}
+
+def batch_record(question: Asked, hits: Sequence[Hit], no_answer_cosine: float | None = None) -> BatchRecord:
+    """The batch contract for one question: ``{"id", "question", "hits"}`` (hits in their JSON form).
+
+    With ``no_answer_cosine``, also the extractive answer over the hits and whether any fits.
+    """
+    record: BatchRecord = {"id": question.id, "question": question.question, "hits": [h.as_dict() for h in hits]}
+    if no_answer_cosine is not None:
+        reply = compose(question.question, hits, no_answer_cosine)
+        record["answer"], record["no_answer"] = reply.answer, reply.no_answer
+    return record
 
 
 def answer_records(
-    questions: Sequence[Asked], ask_many: AskMany, top_k: int = 10, *, group: int = GROUP
+    questions: Sequence[Asked],
+    ask_many: AskMany,
+    top_k: int = 10,
+    *,
+    no_answer_cosine: float | None = None,
+    group: int = GROUP,
 ) -> Iterator[BatchRecord]:
     """One batch record per question, in order, the questions answered ``group`` at a time.
 
@@ -66,7 +91,7 @@ def answer_records(
     for start in range(0, len(questions), group):
         batch = questions[start : start + group]
         for question, hits in zip(batch, ask_many([q.question for q in batch], top_k), strict=True):
-            yield batch_record(question, hits)
+            yield batch_record(question, hits, no_answer_cosine)
 
 
 def completed_ids(path: Path) -> set[str]:
@@ -105,21 +130,35 @@ def completed_ids(path: Path) -> set[str]:
     return done
 
 
+def json_line(record: Mapping[str, Any]) -> str:
+    """One record as a JSON line."""
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
 def run_batch(
     questions: Sequence[Question],
     ask_many: AskMany,
     out: IO[str],
     *,
+    render: Callable[[Mapping[str, Any]], str] = json_line,
     top_k: int = 10,
     skip: set[str] | None = None,
+    no_answer_cosine: float | None = None,
     progress: bool = False,
 ) -> BatchSummary:
-    """Answer every question not in ``skip``, writing one JSON line per question as it is answered."""
+    """Answer every question not in ``skip``, writing each record as ``render`` makes it, as it is answered.
+
+    An error record that ``render`` leaves out of the file is logged as a warning instead.
+    """
     skip = skip or set()
     todo = [q for q in questions if q.id not in skip]
+    records: Iterator[Mapping[str, Any]] = answer_records(todo, ask_many, top_k, no_answer_cosine=no_answer_cosine)
     with tqdm(total=len(todo), disable=not progress, unit="q", desc="questions") as bar:
-        for record in answer_records(todo, ask_many, top_k):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for record in records:
+            text = render(record)
+            if not text and "error" in record:
+                log.warning("%s: %s", record["id"], record["error"])
+            out.write(text)
             out.flush()
             bar.update(1)
     return BatchSummary(len(questions), len(questions) - len(todo), len(todo))
