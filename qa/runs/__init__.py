@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from qa.runs.batch import AskMany, BatchRecord, BatchSummary, answer_records, batch_record, completed_ids, run_batch
+from qa.runs.batch import (
+    AskMany,
+    BatchRecord,
+    BatchSummary,
+    answer_records,
+    batch_record,
+    completed_ids,
+    run_batch,
+    write_records,
+)
 from qa.runs.claim_eval import read_claim_gold, score_claims
 from qa.runs.evaluation import Gold, first_correct_rank, read_gold, score
 from qa.runs.formats import FORMATS, STYLES, OutputFormat, open_output, output_format, read_results
@@ -34,4 +43,5 @@ __all__ = [
     "run_batch",
     "score",
     "score_claims",
+    "write_records",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NotRequired, Protocol, TypedDict
@@ -135,6 +135,26 @@ def json_line(record: Mapping[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
+def write_records(
+    records: Iterable[Mapping[str, Any]],
+    out: IO[str],
+    render: Callable[[Mapping[str, Any]], str] = json_line,
+    bar: tqdm | None = None,
+) -> None:
+    """Write each record as ``render`` makes it, flushed one at a time (what is written survives a crash).
+
+    An error record (``{"id", "error"}``) that ``render`` leaves out of the file is logged as a warning.
+    """
+    for record in records:
+        text = render(record)
+        if not text and "error" in record:
+            log.warning("%s: %s", record["id"], record["error"])
+        out.write(text)
+        out.flush()
+        if bar is not None:
+            bar.update(1)
+
+
 def run_batch(
     questions: Sequence[Question],
     ask_many: AskMany,
@@ -146,19 +166,9 @@ def run_batch(
     no_answer_cosine: float | None = None,
     progress: bool = False,
 ) -> BatchSummary:
-    """Answer every question not in ``skip``, writing each record as ``render`` makes it, as it is answered.
-
-    An error record that ``render`` leaves out of the file is logged as a warning instead.
-    """
+    """Answer every question not in ``skip``, writing each record as it is answered (see :func:`write_records`)."""
     skip = skip or set()
     todo = [q for q in questions if q.id not in skip]
-    records: Iterator[Mapping[str, Any]] = answer_records(todo, ask_many, top_k, no_answer_cosine=no_answer_cosine)
     with tqdm(total=len(todo), disable=not progress, unit="q", desc="questions") as bar:
-        for record in records:
-            text = render(record)
-            if not text and "error" in record:
-                log.warning("%s: %s", record["id"], record["error"])
-            out.write(text)
-            out.flush()
-            bar.update(1)
+        write_records(answer_records(todo, ask_many, top_k, no_answer_cosine=no_answer_cosine), out, render, bar)
     return BatchSummary(len(questions), len(questions) - len(todo), len(todo))

@@ -49,7 +49,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def _blocks(parse: Parse) -> Callable[[Path], list[dict[str, Any]]]:
     def read(path: Path) -> list[dict[str, Any]]:
-        return [b.data for b in parse(read_output(path), str(path)) if b.id]
+        return [b.data for b in parse(read_output(path), str(path))]
 
     return read
 

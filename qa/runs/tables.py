@@ -45,11 +45,11 @@ def _csv_hit(row: dict[str, str]) -> dict[str, object]:
 
 def parse_csv(text: str, name: str) -> list[Block]:
     """The questions of a CSV batch output, each with its hits; a torn last row is left for the resume."""
+    if CSV_HEADER.startswith(text):  # empty, or the header torn
+        return []
     units = list(lines(text, newline=""))
     rows = csv.reader(line for _, line in units)
-    header = next(rows, None)
-    if header is None:
-        return []
+    header = next(rows)
     if [header[0].removeprefix(BOM), *header[1:]] != list(CSV_COLUMNS):
         raise not_an_output(name, 1, "a CSV batch output (its header differs)")
     blocks: list[Block] = []
@@ -58,8 +58,7 @@ def parse_csv(text: str, name: str) -> list[Block]:
         if len(row) != len(CSV_COLUMNS):
             if rows.line_num < len(units):  # not the last row: not torn, wrong
                 raise not_an_output(name, first + 1, "a CSV batch output row")
-            blocks.append(Block("", units[first][0]))
-            break
+            break  # torn: whichever question it belonged to is the last block, answered again
         values = dict(zip(CSV_COLUMNS, row, strict=True))
         if not blocks or blocks[-1].id != values["id"]:
             hits = []
@@ -144,7 +143,7 @@ def parse_markdown(text: str, name: str) -> list[Block]:
     """The questions of a Markdown batch output: id, question, answer and each hit's sentence and place."""
     sections: list[tuple[Block, list[str]]] = []
     for number, (at, line) in enumerate(lines(text), 1):
-        if line.startswith("## "):
+        if line.startswith("## ") or "## ".startswith(line):  # the latter: a heading torn at the end
             sections.append((Block(md_unescape(line[3:].rstrip("\n")), at), []))
         elif sections:
             sections[-1][1].append(line.rstrip("\n"))

@@ -62,8 +62,7 @@ def parse_run(text: str, name: str) -> list[Block]:
         except (ValueError, InputError):
             if number < len(numbered) or line.endswith("\n"):
                 raise not_an_output(name, number, "a TREC run line (qid Q0 source#start-end rank score tag)") from None
-            blocks.append(Block("", at))  # a torn last line
-            break
+            break  # a torn last line: its question is (at the latest) the last block, answered again
         hit.update(start=start, end=end)
         if not blocks or blocks[-1].id != qid:
             hits = []
