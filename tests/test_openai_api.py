@@ -8,6 +8,7 @@ from pathlib import Path
 import openai
 import pytest
 from fastapi.testclient import TestClient
+from sample_docs import SOLAR_MD, write_docs
 
 from api.app import create_app
 from embeddings.encoders import FakeEncoder
@@ -18,33 +19,22 @@ from qa.settings import Settings
 CORPUS = {
     "park.txt": "上清寺互联网产业园\n上清寺互联网产业园位于重庆市渝中区。该园区2018年新增企业300家。\n",
     "street.txt": "梦想小街产业园\n梦想小街产业园主体建筑面积约3万平方米。2021年，园区税收约2200万元。\n",
-    "solar.md": "# Solar Power Report\n\nThe solar farm produced 120 megawatts in 2020. It employs 45 engineers.\n",
+    "solar.md": SOLAR_MD,
 }
 KEY = "s3cret"
 
 
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("openai")
-    for name, text in CORPUS.items():
-        (root / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "docs" / name).write_text(text, encoding="utf-8")
-    return root
+    return write_docs(tmp_path_factory.mktemp("openai") / "docs", CORPUS)
 
 
 @pytest.fixture(scope="module")
 def http(docs: Path) -> Iterator[TestClient]:
-    encoder = FakeEncoder()
-    index, _ = build_index([docs / "docs"], docs / "index", encoder, None)
-    settings = Settings(
-        _env_file=None,
-        index_dir=docs / "index",
-        cache_dir=docs / "cache",
-        model="fake",
-        api_key=KEY,
-        no_answer_cosine=0.0,
-        max_question_chars=100,
-    )
+    encoder, root = FakeEncoder(), docs.parent
+    index, _ = build_index([docs], root / "index", encoder, None)
+    limits = {"api_key": KEY, "no_answer_cosine": 0.0, "max_question_chars": 100}
+    settings = Settings(_env_file=None, index_dir=root / "index", cache_dir=root / "cache", model="fake", **limits)
     with TestClient(create_app(settings, Engine(index, encoder, RetrievalConfig()))) as client:
         yield client
 
@@ -71,7 +61,7 @@ def test_completion_is_the_cited_answer(client: openai.OpenAI, docs: Path) -> No
     content = choice.message.content or ""
     citations = (completion.model_extra or {})["citations"]
     top = citations[0]
-    original = (docs / "docs" / top["source"]).read_text(encoding="utf-8")
+    original = (docs / top["source"]).read_text(encoding="utf-8")
     assert original[top["start"] : top["end"]] == top["text"]
     answer, label, *sources = content.split("\n\n")
     assert "[1]" in answer and label == "Sources:"
