@@ -137,9 +137,9 @@ def index_cmd(
         typer.echo(f"{settings.index_dir}: {summary.describe()}", err=True)
 
 
-def _engine(index: Path | None, model: str | None) -> Engine:
+def _engine(index: Path | None, model: str | None, *, quiet: bool = False) -> Engine:
     try:
-        return open_engine(_settings(index, model), progress=sys.stderr.isatty())
+        return open_engine(_settings(index, model), progress=_progress(quiet))
     except (QAError, EncoderError, IndexFormatError) as exc:
         raise fail(str(exc)) from None
 
@@ -217,7 +217,7 @@ def batch(
         done = out_format.resume(output)
     except QAError as exc:
         raise fail(str(exc)) from None
-    engine = _engine(index, model)
+    engine = _engine(index, model, quiet=quiet)
     cosine = _settings(index, model).no_answer_cosine if out_format.answers else None
     started = time.perf_counter()
     try:

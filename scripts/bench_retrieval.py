@@ -26,7 +26,8 @@ from qa.runs import answer_records, read_gold, score  # noqa: E402
 from qa.search.retrieval import RetrievalConfig  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
+#: ../shared beside the checkout (or beside the folder of worktrees holding it).
+SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if p.is_dir()), ROOT.parent / "shared")
 SETS = {
     "seed_dev": (ROOT / "seeds", SHARED / "eval" / "seed_questions_dev.jsonl"),
     "cmrc2018_dev": (SHARED / "bench/cmrc2018_dev/corpus.jsonl", SHARED / "bench/cmrc2018_dev/questions.jsonl"),
