@@ -18,7 +18,6 @@ from qa.engine import Engine, build_index, open_cache, open_encoder, open_engine
 from qa.errors import QAError
 from qa.ingest import iter_documents, segment
 from qa.runs import (
-    STYLES,
     Gold,
     answer_records,
     open_output,
@@ -33,7 +32,7 @@ from qa.runs import (
     score,
     score_claims,
 )
-from qa.search import compose
+from qa.search import STYLES, compose
 from qa.settings import Settings
 
 app = typer.Typer(

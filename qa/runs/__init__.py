@@ -14,13 +14,12 @@ from qa.runs.batch import (
 )
 from qa.runs.claim_eval import read_claim_gold, score_claims
 from qa.runs.evaluation import Gold, first_correct_rank, read_gold, score
-from qa.runs.formats import FORMATS, STYLES, OutputFormat, open_output, output_format, read_results
+from qa.runs.formats import FORMATS, OutputFormat, open_output, output_format, read_results
 from qa.runs.questions import Question, parse_questions, read_questions
 from qa.runs.trec import docno, qrels
 
 __all__ = [
     "FORMATS",
-    "STYLES",
     "AskMany",
     "BatchRecord",
     "BatchSummary",

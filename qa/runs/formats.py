@@ -8,7 +8,6 @@ it), so a rerun tries that question again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,10 +18,9 @@ from typing import IO, Any
 from qa.errors import InputError
 from qa.ingest import iter_json_objects
 from qa.runs import tables, trec
-from qa.runs.batch import completed_ids
+from qa.runs.batch import completed_ids, json_line
 from qa.runs.blocks import Parse, read_output, resume_blocks
-
-STYLES = ("gbt7714", "apa", "plain")
+from qa.search import STYLES
 
 
 @dataclass(frozen=True)
@@ -37,10 +35,6 @@ class OutputFormat:
     #: Whether records need the composed answer (``answer``, ``no_answer``).
     answers: bool = False
     check_ids: Callable[[Iterable[str]], None] = lambda ids: None
-
-
-def _jsonl(record: Mapping[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -63,7 +57,7 @@ def output_format(name: str, style: str = "gbt7714") -> OutputFormat:
     if style not in STYLES:
         raise InputError(f"unknown citation style {style!r}: use {', '.join(STYLES)}")
     if name == "jsonl":
-        return OutputFormat("jsonl", _jsonl, completed_ids, _read_jsonl)
+        return OutputFormat("jsonl", json_line, completed_ids, _read_jsonl)
     if name == "csv":
         render = _skip_errors(partial(tables.render_csv, style=style))
         resume = partial(resume_blocks, parse=tables.parse_csv, keep=len(tables.CSV_HEADER))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from qa.ingest import author_names
 from qa.text import has_han
@@ -47,6 +47,10 @@ class Citations:
     def as_dict(self) -> dict[str, str]:
         """JSON form: ``{"gbt7714", "apa", "plain"}``."""
         return {"gbt7714": self.gbt7714, "apa": self.apa, "plain": self.plain}
+
+
+#: The style names, in the order of :class:`Citations`.
+STYLES = tuple(f.name for f in fields(Citations))
 
 
 def format_citations(
