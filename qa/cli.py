@@ -32,7 +32,7 @@ from qa.runs import (
     score,
     score_claims,
 )
-from qa.search import STYLES, compose
+from qa.search import check_style, compose
 from qa.settings import Settings
 
 app = typer.Typer(
@@ -176,8 +176,10 @@ def cite(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line per claim.")] = False,
 ) -> None:
     """Find the source of a claim and say how faithful it is: verbatim, near-verbatim, paraphrase or mismatch."""
-    if style not in STYLES:
-        raise fail(f"unknown citation style {style!r}: use {', '.join(STYLES)}")
+    try:
+        check_style(style)
+    except QAError as exc:
+        raise fail(str(exc)) from None
     texts = [line.strip() for line in sys.stdin] if claims == ["-"] else claims
     texts = [t for t in texts if t.strip()]
     if not texts:

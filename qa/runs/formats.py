@@ -20,7 +20,7 @@ from qa.ingest import iter_json_objects
 from qa.runs import tables, trec
 from qa.runs.batch import completed_ids, json_line
 from qa.runs.blocks import Parse, read_output, resume_blocks
-from qa.search import STYLES
+from qa.search import check_style
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,7 @@ def _skip_errors(render: Callable[[Mapping[str, Any]], str]) -> Callable[[Mappin
 
 def output_format(name: str, style: str = "gbt7714") -> OutputFormat:
     """The format called ``name`` (jsonl, csv, md, trec); ``style`` is the citation style CSV and Markdown show."""
-    if style not in STYLES:
-        raise InputError(f"unknown citation style {style!r}: use {', '.join(STYLES)}")
+    check_style(style)
     if name == "jsonl":
         return OutputFormat("jsonl", json_line, completed_ids, _read_jsonl)
     if name == "csv":

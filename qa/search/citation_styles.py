@@ -11,6 +11,7 @@ import datetime
 import re
 from dataclasses import dataclass, fields
 
+from qa.errors import InputError
 from qa.ingest import author_names
 from qa.text import has_han
 from qa.types import DocumentMeta
@@ -51,6 +52,13 @@ class Citations:
 
 #: The style names, in the order of :class:`Citations`.
 STYLES = tuple(f.name for f in fields(Citations))
+
+
+def check_style(style: str) -> str:
+    """``style`` if it names a citation style; InputError otherwise."""
+    if style not in STYLES:
+        raise InputError(f"unknown citation style {style!r}: use {', '.join(STYLES)}")
+    return style
 
 
 def format_citations(
