@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     api_key: str | None = Field(None, description="Key required by write endpoints; unset disables writes.")
+    served_model: str = Field("chuchu", description="Model id of the index on the OpenAI-compatible endpoints.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
     no_answer_cosine: float = Field(
         0.88, description="Best dense score under which an answer says no source was found (default model)."
