@@ -40,7 +40,7 @@ def serve(
     given = {"index_dir": index, "model": model, "host": host, "port": port, "corpus": corpus}
     settings = Settings(**{key: value for key, value in given.items() if value is not None})  # type: ignore[arg-type]
     try:
-        engine = open_engine(settings, progress=sys.stderr.isatty())
+        engine = open_engine(settings, progress=sys.stderr.isatty(), build=True)
     except (QAError, EncoderError, IndexFormatError) as exc:
         raise fail(str(exc)) from None
     typer.echo(

@@ -13,8 +13,9 @@ import typer
 from embeddings.encoders import EncoderError
 from embeddings.vector_index import IndexFormatError
 from qa.claims import ClaimCheck
-from qa.engine import Engine, build_index, open_cache, open_encoder, open_engine
+from qa.engine import Engine, build_index, lazy_encoder, open_cache, open_engine
 from qa.errors import QAError
+from qa.index import load_index
 from qa.ingest import iter_documents, segment
 from qa.runs import (
     completed_ids,
@@ -96,10 +97,14 @@ def index_cmd(
     rebuild: Annotated[bool, typer.Option(help="Start from an empty index.")] = False,
     keep_missing: Annotated[bool, typer.Option(help="Keep indexed documents that are no longer in PATHS.")] = False,
 ) -> None:
-    """Build or update an index: new documents added, changed ones re-embedded, missing ones removed."""
+    """Build or update an index: new documents added, changed ones re-embedded, missing ones removed.
+
+    Only an absent or empty directory, or an index, is written to; the model is loaded only when
+    something must be embedded.
+    """
     settings = _settings(index, model)
     try:
-        encoder = open_encoder(settings)
+        encoder = lazy_encoder(settings)
         with open_cache(settings) as cache:
             _, summary = build_index(
                 paths or [settings.corpus],
@@ -113,6 +118,20 @@ def index_cmd(
     except (QAError, EncoderError, IndexFormatError) as exc:
         raise fail(str(exc)) from None
     typer.echo(f"{settings.index_dir}: {summary.describe()}", err=True)
+
+
+@app.command()
+def check(index: IndexOpt = None) -> None:
+    """Verify an index deeply: every file against its checksum, the files against each other, every text and vector."""
+    settings = _settings(index)
+    try:
+        loaded = load_index(settings.index_dir, for_query=False, deep=True)
+    except (QAError, IndexFormatError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(
+        f"{settings.index_dir}: ok ({loaded.generation}: {len(loaded.documents)} documents, "
+        f"{len(loaded.chunks)} sentences, model {loaded.model_id})"
+    )
 
 
 def _engine(index: Path | None, model: str | None) -> Engine:
