@@ -91,11 +91,14 @@ def writing(directory: Path, *, timeout: float = -1) -> Iterator[None]:
     """Hold the writer lock of ``directory`` (creating it if needed) for the body.
 
     Waits ``timeout`` seconds at most (-1: as long as it takes), then raises IndexConflictError.
-    Re-entrant within a thread; other threads and processes wait.
+    Re-entrant within a thread; other threads and processes wait. A directory holding anything
+    but an index is refused (InputError) and left untouched.
     """
+    if directory_state(directory) == "foreign":
+        raise InputError(f"{directory}: this directory holds other files, not an index; give a new or empty one")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(directory / LOCK_FILE, is_singleton=True)
+        lock = FileLock(directory / LOCK_FILE, is_singleton=True, preserve_lock_file=True)
         lock.acquire(timeout=timeout)
     except Timeout:
         raise IndexConflictError(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -131,11 +131,12 @@ class CorpusIndex:
             "tokenizer_version": TOKENIZER_VERSION,
             "documents": {d.id: d.checksum for d in self.documents.values()},
             "chunks": len(self.chunks),
-            "packages": _package_versions(),
+            "packages": dict(_package_versions()),
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
 
 
+@lru_cache(maxsize=1)
 def _package_versions() -> dict[str, str]:
     versions = {}
     for name in _PACKAGES:

@@ -62,12 +62,9 @@ def open_for_update(directory: Path, encoder: Encoder, *, rebuild: bool = False)
 
     An absent or empty directory, ``rebuild``, or an index in an older format starts empty (the
     embedding cache still spares re-embedding); the encoder is only loaded then. A damaged index
-    is refused (``rebuild`` replaces it), and so is a directory holding anything but an index.
-    The model is checked when something is embedded (:func:`add_documents`).
+    is refused (``rebuild`` replaces it). The model is checked when something is embedded (:func:`add_documents`).
     """
     state = directory_state(directory)
-    if state == "foreign":
-        raise InputError(f"{directory}: this directory holds other files, not an index; give a new or empty one")
     base = read_current(directory)
     if rebuild or state in ("absent", "empty"):
         return CorpusIndex.empty(encoder.model_id, encoder.dim, generation=base), False
