@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["fsync_directory", "fsync_file", "fsync_tree", "temporary_sibling", "write_atomic", "write_text_atomic"]
+__all__ = ["atomic_write", "atomic_write_text", "fsync_directory", "fsync_file", "fsync_tree"]
 
 
 def fsync_file(path: Path) -> None:
@@ -47,12 +47,12 @@ def fsync_tree(root: Path) -> None:
         fsync_directory(Path(folder))
 
 
-def temporary_sibling(path: Path) -> Path:
+def _temporary_sibling(path: Path) -> Path:
     """A name beside ``path`` that no other process or thread uses (``.NAME.PID.THREAD.tmp``)."""
     return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Create or replace ``path`` atomically and durably; ``write`` fills the temporary file it is given.
 
     The temporary file is created by ``write`` (so under the umask) in the same directory, which
@@ -61,7 +61,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"not a directory: {path.parent}")
-    tmp = temporary_sibling(path)
+    tmp = _temporary_sibling(path)
     try:
         write(tmp)
         fsync_file(tmp)
@@ -72,9 +72,9 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     fsync_directory(path.parent)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
     """Create or replace a UTF-8 text file atomically and durably."""
-    write_atomic(path, lambda tmp: _write_text(tmp, text))
+    atomic_write(path, lambda tmp: _write_text(tmp, text))
 
 
 def _write_text(path: Path, text: str) -> None:

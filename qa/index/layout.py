@@ -14,6 +14,7 @@ last commit) and temporary files are removed by the next writer.
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from typing import Literal
 
 from filelock import FileLock, Timeout
 
-from embeddings.atomic import fsync_directory, fsync_tree, write_text_atomic
+from embeddings.atomic import atomic_write_text, fsync_directory, fsync_tree
 from qa.errors import IndexConflictError, IndexDamagedError, InputError
 
 CURRENT = "CURRENT"
@@ -33,6 +34,8 @@ _GENERATION = re.compile(r"gen-(\d{6,})")
 _POINTER_TMP = re.compile(rf"\.{CURRENT}\..*\.tmp")
 #: what a format-2 index (its files directly in DIR) is made of; removed once a generation is committed
 LEGACY_NAMES = frozenset({MANIFEST, "documents.jsonl", "chunks.jsonl", "sentence_vectors", "context_vectors"})
+
+log = logging.getLogger(__name__)
 
 DirectoryState = Literal["absent", "empty", "index", "legacy", "foreign"]
 
@@ -99,7 +102,13 @@ def writing(directory: Path, *, timeout: float = -1) -> Iterator[None]:
     try:
         directory.mkdir(parents=True, exist_ok=True)
         lock = FileLock(directory / LOCK_FILE, is_singleton=True, preserve_lock_file=True)
-        lock.acquire(timeout=timeout)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if timeout == 0:
+                raise
+            log.warning("%s: waiting for another process writing this index", directory)
+            lock.acquire(timeout=timeout)
     except Timeout:
         raise IndexConflictError(
             f"{directory}: another process is writing this index; try again when it has finished"
@@ -124,7 +133,7 @@ def commit(directory: Path, generation: Path) -> None:
     """Make a fully written generation the index: flush it to disk, then point ``CURRENT`` at it."""
     fsync_tree(generation)
     fsync_directory(directory)
-    write_text_atomic(directory / CURRENT, generation.name + "\n")
+    atomic_write_text(directory / CURRENT, generation.name + "\n")
 
 
 def remove_leftovers(directory: Path) -> None:
