@@ -69,11 +69,15 @@ class AppState:
             self._watcher.start()
 
     def _watch(self) -> None:
+        reported = ""
         while not self._stop.wait(WATCH_SECONDS):
             try:
                 self.refresh()
+                reported = ""
             except QAError as exc:  # a damaged new generation: keep serving the whole one in memory
-                log.error("not serving the index on disk: %s", exc)
+                if str(exc) != reported:
+                    log.error("still serving the index loaded before; the one on disk is refused: %s", exc)
+                    reported = str(exc)
 
     def refresh(self) -> bool:
         """Serve the generation committed on disk if it is not the one in use; whether it changed."""

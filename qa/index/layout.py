@@ -1,4 +1,4 @@
-"""The index directory on disk: generations, the ``CURRENT`` pointer that commits one, the writer lock.
+"""The index directory on disk: generations, the ``CURRENT`` pointer that commits one, the writer lock, the manifest.
 
 ::
 
@@ -14,18 +14,19 @@ last commit) and temporary files are removed by the next writer.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from filelock import FileLock, Timeout
 
 from embeddings.atomic import atomic_write_text, fsync_directory, fsync_tree
-from qa.errors import IndexConflictError, IndexDamagedError, InputError
+from qa.errors import IndexConflictError, IndexDamagedError, IndexMismatchError, InputError, NotFoundError
 
 CURRENT = "CURRENT"
 LOCK_FILE = ".lock"
@@ -146,3 +147,38 @@ def remove_leftovers(directory: Path) -> None:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
         elif _POINTER_TMP.fullmatch(name):
             path.unlink()
+
+
+def manifest_folder(directory: Path) -> Path:
+    """The folder holding the manifest of the index at ``directory`` (a generation, or ``directory`` for format 2)."""
+    current = read_current(directory)
+    if current is not None:
+        return generation_dir(directory, current)
+    state = directory_state(directory)
+    if state == "legacy":
+        if not (directory / MANIFEST).is_file():
+            raise damaged(directory, f"{MANIFEST} is missing")
+        return directory
+    if state == "foreign":
+        raise IndexMismatchError(f"{directory}: not an index (it holds other files); give the directory of an index")
+    raise NotFoundError(f"{directory}: no index here (build one with: qa index PATH --index {directory})")
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """The manifest of the index at ``directory``; NotFoundError with a hint when there is none."""
+    return read_manifest_in(Path(directory), manifest_folder(Path(directory)))
+
+
+def read_manifest_in(directory: Path, folder: Path) -> dict[str, Any]:
+    """The manifest in ``folder`` (a generation of ``directory``); damaged when missing or unreadable."""
+    path = folder / MANIFEST
+    where = path.relative_to(directory)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise damaged(directory, f"{where} is missing") from None
+    except (OSError, ValueError) as exc:
+        raise damaged(directory, f"{where} is unreadable ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise damaged(directory, f"{where} is not a JSON object")
+    return manifest

@@ -10,7 +10,6 @@ against the manifest and refuses a damaged index with one line naming the file a
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -27,10 +26,10 @@ from qa.index.layout import (
     MANIFEST,
     commit,
     damaged,
-    directory_state,
-    generation_dir,
+    manifest_folder,
     new_generation,
     read_current,
+    read_manifest_in,
     rebuild_hint,
     remove_leftovers,
     writing,
@@ -199,36 +198,6 @@ def _chunk_row(chunk_id: int, item: IndexedChunk) -> dict[str, Any]:
     }
 
 
-def _manifest_folder(directory: Path) -> Path:
-    """The folder holding the manifest of the index at ``directory`` (a generation, or ``directory`` for format 2)."""
-    current = read_current(directory)
-    if current is not None:
-        return generation_dir(directory, current)
-    state = directory_state(directory)
-    if state == "legacy":
-        if not (directory / MANIFEST).is_file():
-            raise damaged(directory, f"{MANIFEST} is missing")
-        return directory
-    if state == "foreign":
-        raise IndexMismatchError(f"{directory}: not an index (it holds other files); give the directory of an index")
-    raise NotFoundError(f"{directory}: no index here (build one with: qa index PATH --index {directory})")
-
-
-def read_manifest(directory: Path) -> dict[str, Any]:
-    """The manifest of the index at ``directory``; NotFoundError with a hint when there is none."""
-    folder = _manifest_folder(Path(directory))
-    path = folder / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise damaged(directory, f"{path.relative_to(directory)} is missing") from None
-    except (OSError, ValueError) as exc:
-        raise damaged(directory, f"{path.relative_to(directory)} is unreadable ({exc})") from None
-    if not isinstance(manifest, dict):
-        raise damaged(directory, f"{path.relative_to(directory)} is not a JSON object")
-    return manifest
-
-
 def check_compatible(manifest: dict[str, Any], directory: Path, model_id: str | None) -> None:
     """Refuse an index of another format or model, saying how to rebuild it."""
     rebuild = rebuild_hint(directory)
@@ -265,14 +234,14 @@ def load_index(
 
 
 def _load_current(directory: Path, model_id: str | None, *, for_query: bool, deep: bool) -> CorpusIndex:
-    manifest = read_manifest(directory)
+    folder = manifest_folder(directory)
+    manifest = read_manifest_in(directory, folder)
     check_compatible(manifest, directory, model_id)
     if for_query and manifest.get("tokenizer_version") != TOKENIZER_VERSION:
         raise IndexMismatchError(
             f"{directory}: index was tokenized by tokenizer version {manifest.get('tokenizer_version')}, "
             f"not {TOKENIZER_VERSION}; update it with: qa index PATH --index {directory}"
         )
-    folder = _manifest_folder(directory)
     files.verify_files(directory, folder, manifest)
     index = _read_generation(directory, folder, manifest, deep=deep)
     index.generation = folder.name

@@ -13,9 +13,9 @@ import numpy as np
 from embeddings.cache import EmbeddingCache, content_key, embed_with_cache
 from embeddings.encoders import Encoder
 from qa.errors import IndexMismatchError, InputError
-from qa.index.layout import directory_state, read_current
+from qa.index.layout import directory_state, read_current, read_manifest
 from qa.index.lexical import TOKENIZER_VERSION, tokenize
-from qa.index.store import FORMAT_VERSION, CorpusIndex, IndexedChunk, StoredDocument, load_index, read_manifest
+from qa.index.store import FORMAT_VERSION, CorpusIndex, IndexedChunk, StoredDocument, load_index
 from qa.ingest import CONTEXT_VERSION, SEGMENTER_VERSION, context_texts, segment
 from qa.types import Document
 

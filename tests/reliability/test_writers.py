@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from typer.testing import CliRunner
 import api.state
 from api.app import create_app
 from api.cli import app
+from embeddings.atomic import atomic_write_text
 from embeddings.encoders import FakeEncoder
 from qa import engine as engine_module
 from qa.engine import Engine, build_index
@@ -81,6 +84,37 @@ def test_the_server_serves_an_index_committed_by_another_process(server: TestCli
         assert state.refresh() is True
         assert listed(client) == {*CORPUS, "harbour.txt"}
         assert state.refresh() is False
+
+
+def test_the_watcher_picks_up_a_commit_and_keeps_serving_when_the_new_one_is_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(api.state, "WATCH_SECONDS", 0.05)
+    docs = write_docs(tmp_path / "docs", CORPUS)
+    index, _ = build_index([docs], tmp_path / "index", FakeEncoder(), None)
+    settings = Settings(_env_file=None, index_dir=tmp_path / "index", model="fake")
+    with TestClient(create_app(settings, Engine(index, FakeEncoder(), RetrievalConfig()))) as client:
+        write_docs(docs, {"new.txt": "新的文件。\n"})
+        build_index([docs], tmp_path / "index", FakeEncoder(), None)
+        deadline = time.monotonic() + 30
+        while listed(client) != {*CORPUS, "new.txt"}:
+            assert time.monotonic() < deadline, "the server never served the new generation"
+            time.sleep(0.05)
+        # a damaged generation committed by a careless tool: built aside, damaged, then pointed at
+        staging = tmp_path / "staging"
+        shutil.copytree(tmp_path / "index", staging)
+        write_docs(docs, {"newer.txt": "更新的文件。\n"})
+        build_index([docs], staging, FakeEncoder(), None)
+        generation = str(read_current(staging))
+        (staging / generation / "chunks.jsonl").write_text("", encoding="utf-8")
+        shutil.copytree(staging / generation, tmp_path / "index" / generation)
+        atomic_write_text(tmp_path / "index" / "CURRENT", generation + "\n")
+        deadline = time.monotonic() + 30
+        while "the one on disk is refused" not in caplog.text:
+            assert time.monotonic() < deadline, "the damaged generation was never refused"
+            time.sleep(0.05)
+        assert listed(client) == {*CORPUS, "new.txt"}
+        assert client.get("/readyz").status_code == 200
 
 
 def test_a_write_while_another_process_holds_the_lock_is_a_409(
