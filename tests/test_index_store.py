@@ -1,4 +1,4 @@
-"""Index directories: save/load round trip, manifest, refusing foreign indexes, crash safety."""
+"""Index directories: save/load round trip, manifest, refusing indexes of another model, format or tokenizer."""
 
 from __future__ import annotations
 
@@ -57,10 +57,6 @@ def built(tmp_path: Path, encoder: FakeEncoder) -> tuple[CorpusIndex, Path, Path
         index, summary = build_index([docs], directory, encoder, cache)
     assert summary.added == len(DOCS)
     return index, directory, docs
-
-
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def hits_of(index: CorpusIndex, encoder: FakeEncoder) -> list[list[dict[str, object]]]:
