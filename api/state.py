@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from api.errors import ConflictError, NotReadyError
-from embeddings.cache import EmbeddingCache
+from embeddings import EmbeddingCache
 from qa.engine import Engine, open_cache, open_engine, reload_engine
 from qa.errors import NotFoundError, QAError
 from qa.index import save_index, writing

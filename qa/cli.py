@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from embeddings.encoders import EncoderError
-from embeddings.vector_index import IndexFormatError
+from embeddings import EmbeddingsError
 from qa.claims import ClaimCheck
 from qa.engine import Engine, build_index, lazy_encoder, open_cache, open_engine
 from qa.errors import QAError
@@ -48,6 +49,20 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an error for people (no stack trace) and return the exit to raise."""
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(code)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn an error the library raises on purpose (of ``qa`` or of the embeddings layer) into a message and exit 2."""
+    try:
+        yield
+    except (QAError, EmbeddingsError) as exc:
+        raise fail(str(exc)) from None
+
+
+def notice(message: str) -> None:
+    """Tell the user on stderr about slow one-time work (the first-run model conversion)."""
+    typer.echo(f"[chuchu] {message}", err=True)
 
 
 def emit(record: dict[str, object]) -> None:
@@ -103,8 +118,8 @@ def index_cmd(
     something must be embedded.
     """
     settings = _settings(index, model)
-    try:
-        encoder = lazy_encoder(settings)
+    with reported_errors():
+        encoder = lazy_encoder(settings, report=notice)
         with open_cache(settings) as cache:
             _, summary = build_index(
                 paths or [settings.corpus],
@@ -115,8 +130,6 @@ def index_cmd(
                 keep_missing=keep_missing,
                 progress=sys.stderr.isatty(),
             )
-    except (QAError, EncoderError, IndexFormatError) as exc:
-        raise fail(str(exc)) from None
     typer.echo(f"{settings.index_dir}: {summary.describe()}", err=True)
 
 
@@ -124,10 +137,8 @@ def index_cmd(
 def check(index: IndexOpt = None) -> None:
     """Verify an index deeply: every file against its checksum, the files against each other, every text and vector."""
     settings = _settings(index)
-    try:
+    with reported_errors():
         loaded = load_index(settings.index_dir, for_query=False, deep=True)
-    except (QAError, IndexFormatError) as exc:
-        raise fail(str(exc)) from None
     typer.echo(
         f"{settings.index_dir}: ok ({loaded.generation}: {len(loaded.documents)} documents, "
         f"{len(loaded.chunks)} sentences, model {loaded.model_id})"
@@ -135,10 +146,8 @@ def check(index: IndexOpt = None) -> None:
 
 
 def _engine(index: Path | None, model: str | None) -> Engine:
-    try:
-        return open_engine(_settings(index, model), progress=sys.stderr.isatty())
-    except (QAError, EncoderError, IndexFormatError) as exc:
-        raise fail(str(exc)) from None
+    with reported_errors():
+        return open_engine(_settings(index, model), progress=sys.stderr.isatty(), report=notice)
 
 
 @app.command()

@@ -9,9 +9,7 @@ from typing import cast
 
 import numpy as np
 
-from embeddings.cache import EmbeddingCache, default_cache_path
-from embeddings.encoders import Encoder, load_encoder
-from embeddings.vector_index import NumpyIndex, VectorIndex, new_vector_index
+from embeddings import CACHE_FILE, EmbeddingCache, Encoder, load_encoder
 from qa.claims import ClaimCheck, check_claim
 from qa.index import (
     CorpusIndex,
@@ -32,12 +30,15 @@ from qa.search import Hit, RetrievalConfig, Retriever, build_hits
 from qa.settings import Settings
 from qa.types import Document
 
+#: Receives a line of text about slow one-time work (the first-run model conversion).
+Report = Callable[[str], None]
 
-def open_encoder(settings: Settings) -> Encoder:
-    """The configured embedding model (the default one is converted on first use)."""
+
+def open_encoder(settings: Settings, *, report: Report | None = None) -> Encoder:
+    """The configured embedding model (the default one is converted on first use, told to ``report``)."""
     if settings.user_dict is not None:
         load_user_dictionary(settings.user_dict)
-    return load_encoder(settings.model, model_dir=settings.model_dir, device=settings.device)
+    return load_encoder(settings.model, model_dir=settings.model_dir, device=settings.device, progress=report)
 
 
 class LazyEncoder:
@@ -73,15 +74,15 @@ class LazyEncoder:
         return self.encoder.encode_documents(texts, batch_size=batch_size, progress=progress)
 
 
-def lazy_encoder(settings: Settings) -> Encoder:
+def lazy_encoder(settings: Settings, *, report: Report | None = None) -> Encoder:
     """The configured encoder, loaded only when something is embedded (see :class:`LazyEncoder`)."""
     # read-only model_id/dim properties serve every reader of the Encoder protocol
-    return cast(Encoder, LazyEncoder(lambda: open_encoder(settings)))
+    return cast(Encoder, LazyEncoder(lambda: open_encoder(settings, report=report)))
 
 
 def open_cache(settings: Settings) -> EmbeddingCache:
     """The embedding cache (content-hash keyed, shared by every index)."""
-    path = settings.cache_dir / "embeddings.sqlite" if settings.cache_dir else default_cache_path()
+    path = settings.cache_dir.expanduser() / CACHE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     return EmbeddingCache(path)
 
@@ -171,21 +172,13 @@ class Engine:
         return Engine(index, self.encoder, self.config)
 
 
-def _copy_vectors(vectors: VectorIndex) -> VectorIndex:
-    copy = new_vector_index(vectors.dim, "numpy" if isinstance(vectors, NumpyIndex) else "faiss")
-    ids = vectors.ids()
-    if len(ids):
-        copy.add(ids, vectors.vectors(ids))
-    return copy
-
-
 def copy_index(index: CorpusIndex) -> CorpusIndex:
     """An independent copy of an index (its documents and chunks are never changed in place, so they are shared)."""
     return CorpusIndex(
         index.model_id,
         index.dim,
-        _copy_vectors(index.sentence_index),
-        _copy_vectors(index.context_index),
+        index.sentence_index.copy(),
+        index.context_index.copy(),
         documents=dict(index.documents),
         chunks=dict(index.chunks),
         generation=index.generation,
@@ -193,11 +186,17 @@ def copy_index(index: CorpusIndex) -> CorpusIndex:
 
 
 def open_engine(
-    settings: Settings, *, progress: bool = False, config: RetrievalConfig | None = None, build: bool = False
+    settings: Settings,
+    *,
+    progress: bool = False,
+    config: RetrievalConfig | None = None,
+    report: Report | None = None,
+    build: bool = False,
 ) -> Engine:
     """Load and verify the configured index; with ``build`` (a server's first run), build it from the
-    configured corpus when the index directory is absent or empty. Nothing else ever writes it."""
-    encoder = open_encoder(settings)
+    configured corpus when the index directory is absent or empty (with a progress bar if ``progress``).
+    Nothing else ever writes it. A first-run model conversion is told to ``report``."""
+    encoder = open_encoder(settings, report=report)
     if build and directory_state(settings.index_dir) in ("absent", "empty"):
         with open_cache(settings) as cache:
             index, _ = build_index([settings.corpus], settings.index_dir, encoder, cache, progress=progress)

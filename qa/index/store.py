@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.vector_index import VectorIndex, new_vector_index
+from embeddings import VectorIndex, new_vector_index
 from qa.errors import IndexConflictError, IndexDamagedError, IndexMismatchError, NotFoundError
 from qa.index import generation as files
 from qa.index.layout import (

@@ -199,7 +199,7 @@ def test_an_unchanged_corpus_is_reindexed_without_loading_the_model(
     build_index([docs], tmp_path / "index", FakeEncoder(), None)
     loads = []
     real = engine_module.open_encoder
-    monkeypatch.setattr(engine_module, "open_encoder", lambda settings: loads.append(1) or real(settings))
+    monkeypatch.setattr(engine_module, "open_encoder", lambda *args, **kwargs: loads.append(1) or real(*args, **kwargs))
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
     command = ["index", str(docs), "--index", str(tmp_path / "index"), "--model", "fake"]
     result = CliRunner().invoke(app, command)
