@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if not state.ready:
             await run_in_threadpool(state.start, None, progress=sys.stderr.isatty())
+        state.watch()
         try:
             yield
         finally:

@@ -15,8 +15,9 @@ import typer
 
 from embeddings import EmbeddingsError
 from qa.claims import check_lines
-from qa.engine import Engine, build_index, open_cache, open_encoder, open_engine
+from qa.engine import Engine, build_index, lazy_encoder, open_cache, open_engine
 from qa.errors import QAError
+from qa.index import load_index
 from qa.ingest import iter_documents, segment
 from qa.runs import (
     Gold,
@@ -131,10 +132,14 @@ def index_cmd(
     keep_missing: Annotated[bool, typer.Option(help="Keep indexed documents that are no longer in PATHS.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Build or update an index: new documents added, changed ones re-embedded, missing ones removed."""
+    """Build or update an index: new documents added, changed ones re-embedded, missing ones removed.
+
+    Only an absent or empty directory, or an index, is written to; the model is loaded only when
+    something must be embedded.
+    """
     settings = _settings(index, model)
     with reported_errors():
-        encoder = open_encoder(settings, report=notice)
+        encoder = lazy_encoder(settings, report=notice)
         with open_cache(settings) as cache:
             _, summary = build_index(
                 paths or [settings.corpus],
@@ -147,6 +152,18 @@ def index_cmd(
             )
     if not quiet:
         typer.echo(f"{settings.index_dir}: {summary.describe()}", err=True)
+
+
+@app.command()
+def check(index: IndexOpt = None) -> None:
+    """Verify an index deeply: every file against its checksum, the files against each other, every text and vector."""
+    settings = _settings(index)
+    with reported_errors():
+        loaded = load_index(settings.index_dir, for_query=False, deep=True)
+    typer.echo(
+        f"{settings.index_dir}: ok ({loaded.generation}: {len(loaded.documents)} documents, "
+        f"{len(loaded.chunks)} sentences, model {loaded.model_id})"
+    )
 
 
 def _engine(index: Path | None, model: str | None, *, quiet: bool = False) -> Engine:

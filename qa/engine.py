@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
+
+import numpy as np
 
 from embeddings import CACHE_FILE, EmbeddingCache, Encoder, load_encoder
 from qa.claims import ClaimCheck, check_claim
@@ -12,12 +15,15 @@ from qa.index import (
     CorpusIndex,
     IndexSummary,
     add_documents,
+    directory_state,
     load_index,
     load_user_dictionary,
     open_for_update,
+    read_current,
     remove_document,
     save_index,
     update_index,
+    writing,
 )
 from qa.ingest import iter_documents
 from qa.search import Hit, RetrievalConfig, Retriever, build_hits
@@ -33,6 +39,45 @@ def open_encoder(settings: Settings, *, report: Report | None = None) -> Encoder
     if settings.user_dict is not None:
         load_user_dictionary(settings.user_dict)
     return load_encoder(settings.model, model_dir=settings.model_dir, device=settings.device, progress=report)
+
+
+class LazyEncoder:
+    """An encoder loaded on first use: an index update with nothing to embed never loads the model."""
+
+    def __init__(self, load: Callable[[], Encoder]) -> None:
+        self._load = load
+        self._encoder: Encoder | None = None
+
+    @property
+    def encoder(self) -> Encoder:
+        """The encoder itself (loaded now if it was not yet)."""
+        if self._encoder is None:
+            self._encoder = self._load()
+        return self._encoder
+
+    @property
+    def model_id(self) -> str:
+        """The model's id (loads the model)."""
+        return self.encoder.model_id
+
+    @property
+    def dim(self) -> int:
+        """The vector width (loads the model)."""
+        return self.encoder.dim
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed search queries."""
+        return self.encoder.encode_queries(texts)
+
+    def encode_documents(self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        """Embed passages to be searched."""
+        return self.encoder.encode_documents(texts, batch_size=batch_size, progress=progress)
+
+
+def lazy_encoder(settings: Settings, *, report: Report | None = None) -> Encoder:
+    """The configured encoder, loaded only when something is embedded (see :class:`LazyEncoder`)."""
+    # read-only model_id/dim properties serve every reader of the Encoder protocol
+    return cast(Encoder, LazyEncoder(lambda: open_encoder(settings, report=report)))
 
 
 def open_cache(settings: Settings) -> EmbeddingCache:
@@ -52,18 +97,25 @@ def build_index(
     keep_missing: bool = False,
     progress: bool = False,
 ) -> tuple[CorpusIndex, IndexSummary]:
-    """Create or update the index at ``directory`` from ``paths`` and save it atomically."""
-    index, reusable = open_for_update(directory, encoder, rebuild=rebuild)
-    summary = update_index(
-        index,
-        iter_documents(list(paths)),
-        encoder,
-        cache,
-        reusable=reusable,
-        keep_missing=keep_missing,
-        progress=progress,
-    )
-    save_index(index, directory)
+    """Create or update the index at ``directory`` from ``paths`` and commit it.
+
+    The writer lock is held from reading the index to committing the new one, so no other
+    writer's work is lost in between. Nothing is written when nothing changed, and the encoder
+    is only used for what must be embedded (give a :class:`LazyEncoder` to load it only then).
+    """
+    with writing(directory):
+        index, reusable = open_for_update(directory, encoder, rebuild=rebuild)
+        summary = update_index(
+            index,
+            iter_documents(list(paths)),
+            encoder,
+            cache,
+            reusable=reusable,
+            keep_missing=keep_missing,
+            progress=progress,
+        )
+        if summary.changed or not reusable:
+            save_index(index, directory)
     return index, summary
 
 
@@ -125,22 +177,36 @@ def copy_index(index: CorpusIndex) -> CorpusIndex:
     return CorpusIndex(
         index.model_id,
         index.dim,
+        index.sentence_index.copy(),
+        index.context_index.copy(),
         documents=dict(index.documents),
         chunks=dict(index.chunks),
-        vectors=index.vector_index.copy(),
-        context_vectors=index.context_index.copy(),
+        generation=index.generation,
     )
 
 
 def open_engine(
-    settings: Settings, *, progress: bool = False, config: RetrievalConfig | None = None, report: Report | None = None
+    settings: Settings,
+    *,
+    progress: bool = False,
+    config: RetrievalConfig | None = None,
+    report: Report | None = None,
+    build: bool = False,
 ) -> Engine:
-    """Load the configured index (building it from the configured corpus when absent, with a
-    progress bar if ``progress``); a first-run model conversion is told to ``report``."""
+    """Load and verify the configured index; with ``build`` (a server's first run), build it from the
+    configured corpus when the index directory is absent or empty (with a progress bar if ``progress``).
+    Nothing else ever writes it. A first-run model conversion is told to ``report``."""
     encoder = open_encoder(settings, report=report)
-    if (settings.index_dir / "manifest.json").is_file():
-        index = load_index(settings.index_dir, model_id=encoder.model_id)
-    else:
+    if build and directory_state(settings.index_dir) in ("absent", "empty"):
         with open_cache(settings) as cache:
             index, _ = build_index([settings.corpus], settings.index_dir, encoder, cache, progress=progress)
+    else:
+        index = load_index(settings.index_dir, model_id=encoder.model_id)
     return Engine(index, encoder, config or RetrievalConfig())
+
+
+def reload_engine(engine: Engine, directory: Path) -> Engine:
+    """The engine over the index committed at ``directory`` now (``engine`` itself when it is that one)."""
+    if read_current(directory) == engine.index.generation:
+        return engine
+    return Engine(load_index(directory, model_id=engine.encoder.model_id), engine.encoder, engine.config)
