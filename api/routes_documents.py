@@ -140,7 +140,7 @@ def _result(doc_id: str, status: str, engine: Engine) -> WriteResult:
     status_code=201,
     summary="Add a document (409 if the id exists)",
     dependencies=_GUARD,
-    responses=error_responses(401, 403, 409, 413, 422),
+    responses=error_responses(400, 401, 403, 409, 413, 422),
 )
 def create_document(body: DocumentCreate, state: State) -> WriteResult:
     """Read, segment and embed a new document into the index (needs ``X-API-Key``)."""
@@ -151,9 +151,9 @@ def create_document(body: DocumentCreate, state: State) -> WriteResult:
 @router.put(
     "/{doc_id:path}",
     response_model=WriteResult,
-    summary="Add or replace a document",
+    summary="Add or replace a document (201 when added)",
     dependencies=_GUARD,
-    responses=error_responses(401, 403, 413, 422),
+    responses={201: {"model": WriteResult, "description": "Added"}, **error_responses(400, 401, 403, 413, 422)},
 )
 def put_document(doc_id: DocId, body: DocumentIn, state: State, response: Response) -> WriteResult:
     """Replace the document with this id (or add it: 201); an identical one is left as it is."""

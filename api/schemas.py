@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from qa.claims import ClaimVerdict, DifferenceKind, Verdict
+from qa.text import check_text
 
 QUESTION_EXAMPLE = "U创空间2017年的产值是多少？"
+#: Marks a field whose maximum length is the server's QA_MAX_QUESTION_CHARS (filled into the schema by api.app).
+QUESTION_LIMIT: JsonDict = {"x-limit": "max_question_chars"}
+#: Marks a top_k whose maximum is the server's QA_MAX_TOP_K.
+TOP_K_LIMIT: JsonDict = {"x-limit": "max_top_k"}
+
+
+def _iso_date_only(value: object) -> object:
+    """Dates come as ISO strings: a number (``0``) is not read as a timestamp."""
+    if value is not None and not isinstance(value, str | datetime.date):
+        raise ValueError("a date is an ISO string such as 2021-06-30")
+    return value
+
+
+#: Any text of a request: unpaired surrogates (``"\udc00"``) are refused (422).
+Text = Annotated[str, AfterValidator(check_text)]
+#: A question, claim or message: at least one character that is not whitespace.
+Query = Annotated[Text, Field(min_length=1, pattern=r"\S", json_schema_extra=QUESTION_LIMIT)]
+IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date_only)]
+TopK = Annotated[
+    int, Field(ge=1, description="How many hits (at most the server's QA_MAX_TOP_K).", json_schema_extra=TOP_K_LIMIT)
+]
 
 
 class Filters(BaseModel):
@@ -20,10 +43,10 @@ class Filters(BaseModel):
     source: str | list[str] | None = Field(
         None, description="A document id, or a list of them.", examples=[["001_78f4f1f7e179c4c7.txt"]]
     )
-    date_from: datetime.date | None = Field(
+    date_from: IsoDate | None = Field(
         None, description="Earliest document date (ISO); undated documents are left out.", examples=["2017-01-01"]
     )
-    date_to: datetime.date | None = Field(
+    date_to: IsoDate | None = Field(
         None, description="Latest document date (ISO); undated documents are left out.", examples=["2024-12-31"]
     )
 
@@ -39,8 +62,8 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": QUESTION_EXAMPLE}]})
 
-    question: str = Field(..., min_length=1, description="The question, in Chinese or English.")
-    top_k: int = Field(5, ge=1, description="How many hits (at most the server's QA_MAX_TOP_K).")
+    question: Query = Field(..., description="The question, in Chinese or English.")
+    top_k: TopK = 5
     filters: Filters | None = None
 
 
@@ -48,11 +71,11 @@ class Message(BaseModel):
     """One turn of a conversation."""
 
     role: Literal["user", "assistant", "system"]
-    content: str
+    content: Query = Field(..., description="The message (a question when from the user).")
 
 
 class ChatRequest(BaseModel):
-    """A whole conversation (the server keeps no state): the last message, from the user, is answered."""
+    """A whole conversation (the server keeps no state): the last user message is answered."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -69,8 +92,14 @@ class ChatRequest(BaseModel):
         },
     )
 
-    messages: list[Message] = Field(..., min_length=1, max_length=100)
-    top_k: int = Field(5, ge=1, description="How many hits (at most the server's QA_MAX_TOP_K).")
+    messages: list[Message] = Field(
+        ...,
+        min_length=1,
+        max_length=100,
+        description="The turns, oldest first; at least one from the user, and the last user message is answered.",
+        json_schema_extra={"contains": {"type": "object", "properties": {"role": {"const": "user"}}}},
+    )
+    top_k: TopK = 5
     filters: Filters | None = None
 
 
@@ -216,20 +245,20 @@ class DocumentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(..., min_length=1, description="Original text (plain, Markdown or HTML).")
+    text: Text = Field(..., min_length=1, description="Original text (plain, Markdown or HTML).")
     kind: Literal["auto", "text", "markdown", "html"] = Field("auto", description="How to read the text.")
-    title: str | None = Field(None, description="Title (default: found in the text).")
-    date: str | None = Field(None, description="Date (any form with year, month and day).", examples=["2021-06-30"])
-    publisher: str | None = None
-    author: str | None = None
-    url: str | None = None
-    extra: dict[str, str] = Field(default_factory=dict, description="Other metadata fields.")
+    title: Text | None = Field(None, description="Title (default: found in the text).")
+    date: IsoDate | None = Field(None, description="Date of the document (ISO).", examples=["2021-06-30"])
+    publisher: Text | None = None
+    author: Text | None = None
+    url: Text | None = None
+    extra: dict[Text, Text] = Field(default_factory=dict, description="Other metadata fields.")
 
     def fields(self) -> dict[str, str]:
         """The metadata fields as the reader takes them."""
         given = {
             "title": self.title,
-            "date": self.date,
+            "date": self.date and self.date.isoformat(),
             "publisher": self.publisher,
             "author": self.author,
             "url": self.url,
@@ -247,7 +276,7 @@ class DocumentCreate(DocumentIn):
         },
     )
 
-    id: str = Field(..., min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$", description="Document id.")
+    id: Text = Field(..., min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$", description="Document id.")
 
 
 class WriteResult(BaseModel):
@@ -295,8 +324,13 @@ class CiteRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"claim": "到2027年，渝中区全区算力规模达到2100PFLOPS。"}]}
     )
 
-    claim: str = Field(..., min_length=1, description="The claim, in Chinese or English.")
-    top_k: int = Field(3, ge=1, description="At most this many sources (at most the server's QA_MAX_TOP_K).")
+    claim: Query = Field(..., description="The claim, in Chinese or English.")
+    top_k: int = Field(
+        3,
+        ge=1,
+        description="At most this many sources (at most the server's QA_MAX_TOP_K).",
+        json_schema_extra=TOP_K_LIMIT,
+    )
 
 
 class TextSpan(BaseModel):

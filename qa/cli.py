@@ -28,6 +28,7 @@ from qa.runs import (
 )
 from qa.search import compose
 from qa.settings import Settings
+from qa.text import check_text
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -55,9 +56,28 @@ def emit(record: dict[str, object]) -> None:
     sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+def read_stdin() -> str:
+    """Standard input as text; bytes that are not UTF-8 are a clear error, not a traceback."""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"stdin: byte {exc.start} is not UTF-8 (0x{data[exc.start]:02X})") from None
+
+
+def checked(text: str, what: str) -> str:
+    """``text`` if it is valid Unicode (an argument holding a byte that is not UTF-8 is not), else a clear error."""
+    try:
+        return check_text(text, what)
+    except QAError as exc:
+        raise fail(str(exc)) from None
+
+
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s", force=True
+    )
 
 
 @app.command()
@@ -132,7 +152,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the readable form.")] = False,
 ) -> None:
     """Ask one question; print the ranked source sentences with their citations."""
-    if not question.strip():
+    if not checked(question, "question").strip():
         raise fail("the question is empty")
     settings = _settings(index, model)
     reply = compose(question, _engine(index, model).ask(question, top_k), settings.no_answer_cosine)
@@ -190,8 +210,8 @@ def cite(
     """Find the source of a claim and say how faithful it is: verbatim, near-verbatim, paraphrase or mismatch."""
     if style not in {"gbt7714", "apa", "plain"}:
         raise fail(f"unknown citation style {style!r}: use gbt7714, apa or plain")
-    texts = [line.strip() for line in sys.stdin] if claims == ["-"] else claims
-    texts = [t for t in texts if t.strip()]
+    texts = read_stdin().splitlines() if claims == ["-"] else claims
+    texts = [checked(t.strip(), "claim") for t in texts if t.strip()]
     if not texts:
         raise fail("no claim given")
     engine = _engine(index, model)
@@ -215,24 +235,40 @@ def batch(
     index: IndexOpt = None,
     model: ModelOpt = None,
     top_k: TopKOpt = 10,
+    strict: Annotated[
+        bool, typer.Option(help="Stop at the first line that cannot be answered (default: record it and go on).")
+    ] = False,
 ) -> None:
-    """Answer a question set into a JSONL file of ranked citations (resumable)."""
+    """Answer a question set into a JSONL file of ranked citations (resumable).
+
+    A line that cannot be read or answered is written as {"id", "error": {"code", "message"}}
+    and reported on stderr; the run goes on (unless --strict).
+    """
+    limit = _settings(index, model).max_question_chars
     try:
-        items = parse_questions(sys.stdin.read(), "stdin") if str(questions) == "-" else read_questions(questions)
+        if str(questions) == "-":
+            items = parse_questions(read_stdin(), "stdin", max_chars=limit, strict=strict)
+        else:
+            items = read_questions(questions, max_chars=limit, strict=strict)
         done = completed_ids(output)
     except QAError as exc:
         raise fail(str(exc)) from None
     engine = _engine(index, model)
     output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("a", encoding="utf-8") as out:
-        summary = run_batch(
-            items,
-            lambda qs: [[h.as_dict() for h in hits] for hits in engine.ask_many(qs, top_k)],
-            out,
-            skip=done,
-            progress=sys.stderr.isatty(),
-        )
-    typer.echo(f"{output}: {summary.answered} answered, {summary.skipped} already there", err=True)
+    try:
+        with output.open("a", encoding="utf-8") as out:
+            summary = run_batch(
+                items,
+                lambda qs: [[h.as_dict() for h in hits] for hits in engine.ask_many(qs, top_k)],
+                out,
+                skip=done,
+                progress=sys.stderr.isatty(),
+                strict=strict,
+            )
+    except QAError as exc:
+        raise fail(str(exc)) from None
+    errors = f", {summary.errors} could not be answered (error records)" if summary.errors else ""
+    typer.echo(f"{output}: {summary.answered} answered, {summary.skipped} already there{errors}", err=True)
 
 
 def _eval_claims(gold: Path, index: Path | None, model: str | None) -> None:

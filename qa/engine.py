@@ -24,6 +24,7 @@ from qa.index import (
 from qa.ingest import iter_documents
 from qa.search import Hit, RetrievalConfig, Retriever, build_hits
 from qa.settings import Settings
+from qa.text import check_text
 from qa.types import Document
 
 
@@ -84,7 +85,9 @@ class Engine:
         return Retriever(self.index, self.encoder, self.config)
 
     def ask_many(self, questions: Sequence[str], k: int = 10) -> list[list[Hit]]:
-        """Hits for each question (queries encoded together)."""
+        """Hits for each question (queries encoded together); InputError for text that is not valid Unicode."""
+        for question in questions:
+            check_text(question, "question")
         ranked = self.retriever.search_many(questions, k=max(k * 3, k + 10))
         return [build_hits(self.index, r, k) for r in ranked]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from qa.errors import InputError
 from qa.runs.questions import Question
+from qa.runs.records import Answerer, answer_records
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class BatchSummary:
     total: int
     skipped: int
     answered: int
+    errors: int = 0
 
 
 def completed_ids(path: Path) -> set[str]:
@@ -66,21 +68,27 @@ def _batches(items: Sequence[Question], size: int) -> Iterator[Sequence[Question
 
 def run_batch(
     questions: Sequence[Question],
-    answer: Callable[[list[str]], list[list[dict[str, object]]]],
+    answer: Answerer,
     out: IO[str],
     *,
     skip: set[str] | None = None,
     batch_size: int = 32,
     progress: bool = False,
+    strict: bool = False,
 ) -> BatchSummary:
-    """Answer every question not in ``skip``, writing one JSON line per question as batches finish."""
+    """Answer every question not in ``skip``, writing one JSON line per question as batches finish.
+
+    A line that cannot be answered is written as an error record and logged as a warning (see
+    :func:`answer_records`); ``strict`` stops at the first one instead.
+    """
     skip = skip or set()
     todo = [q for q in questions if q.id not in skip]
+    errors = 0
     with tqdm(total=len(todo), disable=not progress, unit="q", desc="questions") as bar:
         for group in _batches(todo, batch_size):
-            for question, hits in zip(group, answer([q.question for q in group]), strict=True):
-                record = {"id": question.id, "question": question.question, "hits": hits}
+            for record in answer_records(group, answer, strict=strict):
+                errors += "error" in record
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()
             bar.update(len(group))
-    return BatchSummary(len(questions), len(questions) - len(todo), len(todo))
+    return BatchSummary(len(questions), len(questions) - len(todo), len(todo) - errors, errors)
