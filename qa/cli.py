@@ -116,6 +116,9 @@ def index_cmd(
     model: ModelOpt = None,
     rebuild: Annotated[bool, typer.Option(help="Start from an empty index.")] = False,
     keep_missing: Annotated[bool, typer.Option(help="Keep indexed documents that are no longer in PATHS.")] = False,
+    allow_empty: Annotated[
+        bool, typer.Option(help="Accept PATHS without any document (which empties the index).")
+    ] = False,
 ) -> None:
     """Build or update an index: new documents added, changed ones re-embedded, missing ones removed."""
     settings = _settings(index, model)
@@ -129,6 +132,7 @@ def index_cmd(
                 cache,
                 rebuild=rebuild,
                 keep_missing=keep_missing,
+                allow_empty=allow_empty,
                 progress=sys.stderr.isatty(),
             )
     except (QAError, EncoderError, IndexFormatError) as exc:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from embeddings.cache import EmbeddingCache, default_cache_path
 from embeddings.encoders import Encoder, load_encoder
 from embeddings.vector_index import NumpyIndex, VectorIndex, new_vector_index
 from qa.claims import ClaimCheck, check_claim
+from qa.errors import InputError
 from qa.index import (
     CorpusIndex,
     IndexSummary,
@@ -50,13 +52,20 @@ def build_index(
     *,
     rebuild: bool = False,
     keep_missing: bool = False,
+    allow_empty: bool = False,
     progress: bool = False,
 ) -> tuple[CorpusIndex, IndexSummary]:
-    """Create or update the index at ``directory`` from ``paths`` and save it atomically."""
+    """Create or update the index at ``directory`` from ``paths`` and save it atomically.
+
+    A directory that cannot be written fails before anything is read or embedded; input with
+    no document at all is refused (it would empty the index) unless ``allow_empty``.
+    """
+    check_writable(directory)
     index, reusable = open_for_update(directory, encoder, rebuild=rebuild)
+    documents = iter_documents(list(paths))
     summary = update_index(
         index,
-        iter_documents(list(paths)),
+        documents if allow_empty else require_documents(documents, paths),
         encoder,
         cache,
         reusable=reusable,
@@ -65,6 +74,30 @@ def build_index(
     )
     save_index(index, directory)
     return index, summary
+
+
+def check_writable(directory: Path) -> None:
+    """InputError unless an index can be written at ``directory`` (its parent is created if need be)."""
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory.parent):
+            pass
+    except OSError as exc:
+        raise InputError(f"{directory}: an index cannot be written there ({exc.strerror or exc})") from None
+
+
+def require_documents(documents: Iterable[Document], paths: Sequence[Path]) -> Iterator[Document]:
+    """``documents`` as they come; InputError at the end when there was none."""
+    empty = True
+    for doc in documents:
+        empty = False
+        yield doc
+    if empty:
+        names = ", ".join(str(p) for p in paths)
+        raise InputError(
+            f"{names}: no documents (.txt, .md, .html or a corpus .jsonl); indexing nothing would empty the index "
+            "(pass --allow-empty to do that)"
+        )
 
 
 #: Retrieved sentences a claim is checked against.
