@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version=_version(),
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served by routes_web from local assets, under the page's CSP
+        redoc_url=None,
     )
     app.state.qa = state
     install_error_handlers(app)

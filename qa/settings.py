@@ -43,3 +43,7 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(MAX_QUESTION_CHARS, description="Longest question, claim or message accepted.")
     max_top_k: int = 50
     max_upload_bytes: int = 10_000_000
+    read_timeout: float = Field(
+        30.0, gt=0, description="Seconds a client has to send a whole request (headers and body) to qa serve."
+    )
+    max_connections: int = Field(1000, ge=1, description="Connections qa serve handles at once (more get 503).")

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
+from api.server import server_config
 from embeddings.encoders import FakeEncoder
 from qa.engine import Engine, build_index
 from qa.search import RetrievalConfig
@@ -44,3 +51,24 @@ def make_app(root: Path, **overrides: object) -> FastAPI:
     }
     settings = Settings(_env_file=None, **values)  # type: ignore[arg-type]
     return create_app(settings, Engine(index, encoder, RetrievalConfig()))
+
+
+@contextmanager
+def serving(app: FastAPI, settings: Settings) -> Iterator[str]:
+    """``app`` served as ``qa serve`` serves it, on a free loopback port; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(server_config(app, settings, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
