@@ -1,4 +1,8 @@
-"""Request and response models of the HTTP API: JSON mirrors of the library's dataclasses."""
+"""Request and response models of the HTTP API.
+
+Responses mirror the library's dataclasses; the small ones (Location, Citations, Span,
+Difference) are those dataclasses themselves, so a field is declared in one place.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from qa.claims import ClaimVerdict, DifferenceKind, Verdict
+from qa.claims import ClaimVerdict, Difference, Span, Verdict
+from qa.search import Citations, Location
 from qa.text import check_text
 
 QUESTION_EXAMPLE = "U创空间2017年的产值是多少？"
@@ -112,15 +117,6 @@ class HitContext(BaseModel):
     paragraph_end: int
 
 
-class Location(BaseModel):
-    """Another place where the same sentence stands."""
-
-    source: str
-    start: int
-    end: int
-    line: int
-
-
 class HitScores(BaseModel):
     """The evidence behind a hit's score."""
 
@@ -128,28 +124,10 @@ class HitScores(BaseModel):
     lexical: float = Field(..., description="BM25 score of the sentence.")
 
 
-class Citations(BaseModel):
-    """A reference to the document in each citation style, from its metadata (missing fields left out)."""
-
-    gbt7714: str = Field(
-        ...,
-        description="GB/T 7714-2015: 主要责任者. 题名[类型]. 出版者, 出版日期[引用日期]. URL.",
-        examples=["西湖区加快培育数字经济生态圈[N]. 江西日报, 2022-03-17."],
-    )
-    apa: str = Field(
-        ...,
-        description="APA 7: Author. (Year, Month Day). Title. Publisher. URL",
-        examples=["西湖区加快培育数字经济生态圈. (2022, March 17). 江西日报."],
-    )
-    plain: str = Field(
-        ...,
-        description="source:line for a hit, the document id for a document.",
-        examples=["001_78f4f1f7e179c4c7.txt:20"],
-    )
-
-
 class HitModel(BaseModel):
     """A ranked sentence and its citation: ``original[start:end] == text`` of document ``source``."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)  # the library's dataclasses document their fields
 
     rank: int
     score: float
@@ -207,6 +185,8 @@ class DocumentList(BaseModel):
 
 class DocumentDetail(DocumentSummary):
     """A document with its original text (the text every offset refers to)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     checksum: str = Field(..., description="sha256 of the original text.")
     extra: dict[str, str] = Field(
@@ -333,24 +313,6 @@ class CiteRequest(BaseModel):
     )
 
 
-class TextSpan(BaseModel):
-    """``text == whole[start:end]``."""
-
-    start: int
-    end: int
-    text: str
-
-
-class Difference(BaseModel):
-    """A figure, date or name that the claim and the source state differently."""
-
-    kind: DifferenceKind
-    claim: TextSpan = Field(..., description="The claim's words: offsets into the claim.")
-    source: TextSpan | None = Field(
-        ..., description="The source's words: offsets into the document's original text; null when it does not say."
-    )
-
-
 class SourceModel(HitModel):
     """A source sentence of the claim, with its verdict."""
 
@@ -360,7 +322,7 @@ class SourceModel(HitModel):
         "whitespace, width, traditional/simplified forms or case; paraphrase: same facts in other words; "
         "mismatch: a figure, date or name differs.",
     )
-    match: TextSpan | None = Field(
+    match: Span | None = Field(
         ..., description="The part of the document the claim renders (offsets into the original text)."
     )
     differences: list[Difference]
