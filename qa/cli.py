@@ -12,7 +12,7 @@ import typer
 
 from embeddings.encoders import EncoderError
 from embeddings.vector_index import IndexFormatError
-from qa.claims import ClaimCheck
+from qa.claims import describe_check
 from qa.engine import Engine, build_index, open_cache, open_encoder, open_engine
 from qa.errors import QAError
 from qa.ingest import iter_documents, segment
@@ -170,36 +170,6 @@ def ask(
         typer.echo(f"    {hit.title} — {c.source}:{c.line} [{c.start}:{c.end}] score {hit.score:.2f}")
 
 
-_MARKS = {"verbatim": "=", "near-verbatim": "≈", "paraphrase": "~", "mismatch": "≠"}
-
-
-def _marked(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
-    """``text`` (which starts at ``offset``) with each span wrapped in ⟦ ⟧."""
-    out, at = [], 0
-    for start, end in sorted(spans):
-        s, e = max(start - offset, at), min(end - offset, len(text))
-        if s >= e:
-            continue
-        out += [text[at:s], "⟦", text[s:e], "⟧"]
-        at = e
-    return "".join([*out, text[at:]])
-
-
-def _print_check(check: ClaimCheck, style: str) -> None:
-    if not check.sources:
-        typer.echo(f"unsupported: no sentence of the index supports “{check.claim}”")
-        return
-    typer.echo(f"verdict: {check.verdict}")
-    for source in check.sources:
-        hit, c = source.hit, source.hit.chunk
-        marked = [(d.source.start, d.source.end) for d in source.differences if d.source]
-        typer.echo(f"[{hit.rank}] {_MARKS[source.verdict]} {source.verdict}: {_marked(c.cited, c.start, marked)}")
-        for d in source.differences:
-            stated = f"the source says “{d.source.text}”" if d.source else "the source does not say it"
-            typer.echo(f"    {d.kind}: the claim says “{d.claim.text}”, {stated}")
-        typer.echo(f"    {c.source}:{c.line} [{c.start}:{c.end}]  {hit.citation.as_dict()[style]}")
-
-
 @app.command()
 def cite(
     claims: Annotated[list[str], typer.Argument(help="Claims or quotes to check; - reads one a line from stdin.")],
@@ -227,7 +197,7 @@ def cite(
         if number:
             typer.echo("")
         typer.echo(f"claim: {claim}")
-        _print_check(check, style)
+        typer.echo("\n".join(describe_check(check, style)))
 
 
 @app.command()
