@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qa.errors import InputError
 from qa.ingest.jsonlines import parse_json_object
-from qa.text import check_text
+from qa.text import check_text, repair_text
 
 MAX_QUESTION_CHARS = 2000
 
@@ -37,6 +37,8 @@ def _problem(item: Question, seen: set[str], name: str, max_chars: int) -> str |
     """Why ``item`` cannot be answered: its own error, a repeated id, a question too long, invalid text."""
     if item.error is not None:
         return item.error
+    if repair_text(item.id) != item.id:
+        return f"{name}: question id {repair_text(item.id)!r} holds an unpaired surrogate: it is not valid Unicode text"
     if item.id in seen:
         return f"{name}: question id {item.id!r} appears twice"
     if len(item.question) > max_chars:
@@ -55,7 +57,7 @@ def _check(items: list[Question], name: str, max_chars: int) -> list[Question]:
         problem = _problem(item, seen, name, max_chars)
         if item.error is None:  # an unreadable line's id is its line number, not an id of the input
             seen.add(item.id)
-        out.append(item if problem == item.error else replace(item, error=problem))
+        out.append(item if problem == item.error else replace(item, id=repair_text(item.id), error=problem))
     return out
 
 

@@ -10,6 +10,11 @@ from qa.errors import InputError
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def repair_text(text: str) -> str:
+    """``text`` with every unpaired surrogate replaced by U+FFFD (for echoing bad input back safely)."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def check_text(text: str, what: str = "text") -> str:
     """``text`` itself, or InputError naming the first unpaired surrogate and where it stands.
 

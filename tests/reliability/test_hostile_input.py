@@ -48,12 +48,13 @@ def test_batch_answers_around_bad_lines(client: TestClient) -> None:
         "[" * 100_000,
         '{"id": ' + "9" * 5000 + ', "question": "园区在哪里？"}',
         json.dumps({"id": "empty", "question": ""}),
+        json.dumps({"id": SURROGATE, "question": "园区在哪里？"}),
         *(json.dumps({"id": f"q{i}", "question": f"园区{i}在哪里？"}) for i in range(40)),
     ]
     records = batch_lines(client, "\n".join(lines) + "\n", "application/x-ndjson")
     assert len(records) == len(lines)  # nothing cut: one line per input line
     errors = {str(r["id"]): r["error"] for r in records if "error" in r}
-    assert set(errors) == {"sur", "3", "4", "empty"}
+    assert set(errors) == {"sur", "3", "4", "empty", "\ufffdU创空间"}
     assert all(e["code"] == "bad_input" and e["message"] for e in errors.values())  # type: ignore[index]
     assert all(r["hits"] for r in records if "error" not in r)
 
