@@ -71,13 +71,19 @@ def list_documents(
 def get_document(
     doc_id: DocId,
     engine: CurrentEngine,
-    start: Annotated[int | None, Query(ge=0, description="Span start (offset into the original text).")] = None,
-    end: Annotated[int | None, Query(ge=0, description="Span end (exclusive).")] = None,
+    start: Annotated[
+        int | None, Query(ge=0, description="Span start (offset into the original text; default 0); below end.")
+    ] = None,
+    end: Annotated[
+        int | None,
+        Query(ge=1, description="Span end (exclusive; default the text's length); above start, at most the length."),
+    ] = None,
 ) -> DocumentDetail | DocumentSpan:
     """The whole document, or with ``start``/``end`` (a hit's offsets) that span plus the sentences around it.
 
     A span comes with the sentences overlapping it and one more on each side, and ``context``:
-    the original text from the first of those sentences to the last.
+    the original text from the first of those sentences to the last. A span must be a non-empty
+    part of the text (``0 <= start < end <= length``); any other is refused with 422.
     """
     doc = engine.index.document(doc_id)
     if start is None and end is None:
