@@ -21,6 +21,7 @@ from qa.errors import InputError
 from qa.ingest.jsonlines import iter_json_objects
 from qa.ingest.markup import CleanTextBuilder, clean_html, clean_markdown, clean_plain, looks_like_html
 from qa.ingest.metadata import checked_fields, extract_meta, split_front_matter
+from qa.text import repair_text
 from qa.types import Block, Document
 
 log = logging.getLogger(__name__)
@@ -186,9 +187,14 @@ def read_jsonl(path: Path) -> Iterator[Document]:
     for number, row in iter_json_objects(text.removeprefix("\ufeff").splitlines(), str(path)):
         if "text" not in row:
             raise InputError(f'{path}:{number}: each line needs at least "id" and "text"')
-        doc_id = str(row.get("id", number))
+        doc_id, original = str(row.get("id", number)), str(row["text"])
         fields = checked_fields({k: v for k, v in row.items() if k not in {"id", "text"}}, f"{path}:{number}")
-        yield parse_document(doc_id, str(row["text"]), "auto", fields)
+        given = [doc_id, original, *fields.keys(), *fields.values()]
+        if any(repair_text(value) != value for value in given):  # "\udc00" escapes: not valid Unicode
+            log.warning("%s:%d: unpaired surrogates read as U+FFFD", path, number)
+            doc_id, original = repair_text(doc_id), repair_text(original)
+            fields = {repair_text(k): repair_text(v) for k, v in fields.items()}
+        yield parse_document(doc_id, original, "auto", fields)
 
 
 def is_corpus_jsonl(path: Path) -> bool:

@@ -122,3 +122,12 @@ def test_api_refuses_a_date_that_is_not_a_date(client: TestClient) -> None:
     body = {"id": "n.txt", "text": TEXT, "date": "notadate"}
     response = client.post("/v1/documents", json=body, headers={"X-API-Key": API_KEY})
     assert response.status_code == 422 and "date" in response.json()["error"]["message"]
+
+
+def test_unpaired_surrogates_in_a_jsonl_corpus_are_repaired(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": "d\udc00", "title": "\ud800园区", "text": "\udc00" + TEXT}) + "\n", "utf-8")
+    (doc,) = list(iter_documents([corpus]))
+    assert doc.id == "d\ufffd" and doc.meta.title == "\ufffd园区" and doc.original == "\ufffd" + TEXT
+    code, stderr = index_cli(str(corpus), "--index", str(tmp_path / "index"))
+    assert code == 0 and "surrogates" in stderr
