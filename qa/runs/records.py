@@ -39,7 +39,8 @@ def _answer_one(text: str, answer: Answerer) -> list[dict[str, object]] | _Failu
     except QAError as exc:
         return _Failure(exc.code, str(exc))
     except Exception as exc:
-        log.exception("a question could not be answered: %r", text[:80], exc_info=exc)
+        log.error("a question could not be answered (%s: %s): %r", type(exc).__name__, exc, text[:80])
+        log.debug("the failure", exc_info=exc)
         return _Failure("internal_error", f"the question could not be answered ({type(exc).__name__})")
 
 
