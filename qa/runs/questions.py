@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.errors import InputError
+from qa.ingest import decode_bytes
 from qa.ingest.jsonlines import parse_json_object
 from qa.text import check_text, repair_text
 
@@ -130,11 +131,14 @@ def parse_questions(
 
 
 def read_questions(path: Path, *, max_chars: int = MAX_QUESTION_CHARS, strict: bool = False) -> list[Question]:
-    """Read a question set from a file; the extension (.jsonl, .csv) or the content decides the format."""
+    """Read a question set from a file (any encoding :func:`~qa.ingest.decode_bytes` reads); the extension
+    (.jsonl, .csv) or the content decides the format."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read question set ({exc})") from None
+        text = decode_bytes(path.read_bytes(), str(path))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read question set ({exc.strerror or exc})") from None
+    except InputError:  # binary, or no encoding fits
+        raise InputError(f"{path}: not a text file, so not a question set") from None
     suffix = path.suffix.lower().lstrip(".")
     fmt = suffix if suffix in {"jsonl", "csv"} else None
     return parse_questions(text, str(path), fmt, max_chars=max_chars, strict=strict)

@@ -111,3 +111,19 @@ def test_qa_batch_goes_on_past_bad_lines(index_dir: Path, tmp_path: Path) -> Non
     assert "question b:" in result.stderr and "question c:" in result.stderr
     strict = runner.invoke(cli, [*args[:3], str(tmp_path / "strict.jsonl"), *args[4:], "--strict"])
     assert strict.exit_code == 2 and "question" in strict.stderr and not (tmp_path / "strict.jsonl").exists()
+
+
+def test_qa_batch_reads_question_files_that_are_not_utf8(index_dir: Path, tmp_path: Path) -> None:
+    gbk, stray = tmp_path / "gbk.txt", tmp_path / "stray.txt"
+    gbk.write_bytes("园区在哪里？\nU创空间2017年的产值是多少？\n".encode("gbk"))
+    stray.write_bytes("园区在哪里？\nU创空间2017年的产值是多少？\xff\n".encode("utf-8", "surrogateescape"))
+    for path in (gbk, stray):
+        out = tmp_path / f"{path.stem}.out.jsonl"
+        result = runner.invoke(cli, ["batch", str(path), "-o", str(out), "--index", str(index_dir), "--model", "fake"])
+        assert result.exit_code == 0, result.output
+        records = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+        assert records[0]["question"] == "园区在哪里？" and len(records) == 2
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\x00\x01question")
+    result = runner.invoke(cli, ["batch", str(binary), "-o", str(tmp_path / "b.jsonl"), "--index", str(index_dir)])
+    assert result.exit_code == 2 and "not a text file" in result.stderr
