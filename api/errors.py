@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from api.schemas import ErrorResponse
+from api.schemas import NOT_BLANK, ErrorResponse
 from qa.errors import IndexMismatchError, InputError, NotFoundError, QAError
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
 
 
 #: What a failed pattern of the request schemas means, in words.
-_PATTERN_MESSAGES = {r"\S": "is empty (only whitespace)"}
+_PATTERN_MESSAGES = {NOT_BLANK: "is empty (only whitespace)"}
 
 
 def _validation_message(exc: RequestValidationError) -> str:

@@ -17,10 +17,13 @@ from qa.search import Citations, Location
 from qa.text import check_text
 
 QUESTION_EXAMPLE = "U创空间2017年的产值是多少？"
-#: Marks a field whose maximum length is the server's QA_MAX_QUESTION_CHARS (filled into the schema by api.app).
+#: Marks a field whose maximum length is the server's QA_MAX_QUESTION_CHARS (filled in by api.openapi).
 QUESTION_LIMIT: JsonDict = {"x-limit": "max_question_chars"}
 #: Marks a top_k whose maximum is the server's QA_MAX_TOP_K.
 TOP_K_LIMIT: JsonDict = {"x-limit": "max_top_k"}
+#: Some character that is not whitespace, the spaces spelled out: ``\S`` means other spaces in
+#: the server's regex engine than in JSON Schema's (ECMA-262), so the schema and the server would disagree.
+NOT_BLANK = "[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 
 
 def _iso_date_only(value: object) -> object:
@@ -33,7 +36,9 @@ def _iso_date_only(value: object) -> object:
 #: Any text of a request: unpaired surrogates (``"\udc00"``) are refused (422).
 Text = Annotated[str, AfterValidator(check_text)]
 #: A question, claim or message: at least one character that is not whitespace.
-Query = Annotated[Text, Field(min_length=1, pattern=r"\S", json_schema_extra=QUESTION_LIMIT)]
+Query = Annotated[
+    str, Field(min_length=1, pattern=NOT_BLANK, json_schema_extra=QUESTION_LIMIT), AfterValidator(check_text)
+]
 IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date_only)]
 TopK = Annotated[
     int, Field(ge=1, description="How many hits (at most the server's QA_MAX_TOP_K).", json_schema_extra=TOP_K_LIMIT)

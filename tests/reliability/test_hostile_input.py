@@ -11,6 +11,7 @@ from reliability_app import write_docs
 from typer.testing import CliRunner
 
 from api.cli import app as cli
+from api.schemas import NOT_BLANK
 from embeddings.encoders import FakeEncoder
 from qa.engine import build_index
 
@@ -64,6 +65,15 @@ def test_batch_csv_with_a_huge_field(client: TestClient) -> None:
     records = batch_lines(client, body, "text/csv")
     assert [("error" in r) for r in records] == [False, True, False]
     assert [r["id"] for r in records if "hits" in r] == ["q1", "q3"]
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\ufeff", "\u3000\n", "\x85"])
+def test_blank_questions_are_a_422_as_the_schema_says(client: TestClient, blank: str) -> None:
+    response = client.post("/v1/ask", json={"question": blank})
+    assert response.status_code == 422, response.text
+    pattern = client.get("/openapi.json").json()["components"]["schemas"]["AskRequest"]["properties"]["question"]
+    assert pattern["pattern"] == NOT_BLANK and pattern["maxLength"] == 200
+    assert "empty" in response.json()["error"]["message"] or not blank
 
 
 def test_date_zero_is_not_1970(client: TestClient) -> None:
