@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api import routes_ask, routes_batch, routes_cite, routes_documents, routes_health, routes_openai, routes_web
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware
+from api.openapi import install_openapi
 from api.state import AppState
 from qa.engine import Engine
 from qa.settings import Settings
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version=_version(),
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served by routes_web from local assets, under the page's CSP
+        redoc_url=None,
     )
     app.state.qa = state
     install_error_handlers(app)
@@ -80,4 +83,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for module in routers:
         app.include_router(module.router)
     routes_web.install(app)
+    install_openapi(app, settings)
     return app

@@ -33,6 +33,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.server import server_config
 
     given = {"index_dir": index, "model": model, "host": host, "port": port, "corpus": corpus}
     settings = Settings(**{key: value for key, value in given.items() if value is not None})  # type: ignore[arg-type]
@@ -43,4 +44,4 @@ def serve(
         f"({engine.encoder.model_id}); writes {'enabled' if settings.api_key else 'disabled (QA_API_KEY unset)'}",
         err=True,
     )
-    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port)
+    uvicorn.Server(server_config(create_app(settings, engine), settings)).run()

@@ -50,9 +50,10 @@ def require_api_key(
 
 
 def check_question(state: AppState, question: str, what: str = "question") -> None:
-    """Refuse an empty question (or claim) or one over QA_MAX_QUESTION_CHARS."""
-    if not question.strip():
-        raise RequestError(f"the {what} is empty")
+    """Refuse a question (or claim, or message) over QA_MAX_QUESTION_CHARS.
+
+    Empty ones never get here: the request schema wants a character that is not whitespace.
+    """
     limit = state.settings.max_question_chars
     if len(question) > limit:
         raise RequestError(f"the {what} has {len(question)} characters; the limit is {limit}")

@@ -1,8 +1,9 @@
 """Errors of the HTTP layer, and the handlers that give every error one JSON shape.
 
 Every error response is ``{"error": {"code": ..., "message": ...}}``: domain errors (QAError
-and its subclasses) keep their own ``code`` and ``status``; request validation errors become
-422 ``invalid_request``; routing errors (unknown path, wrong method) keep their status.
+and its subclasses) keep their own ``code`` and get the status of :data:`STATUS` (the one place
+that maps error classes to HTTP statuses); request validation errors become 422
+``invalid_request``; routing errors (unknown path, wrong method) keep their status.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
-from api.schemas import ErrorResponse
-from qa.errors import QAError
+from api.schemas import NOT_BLANK, ErrorResponse
+from qa.errors import IndexMismatchError, InputError, NotFoundError, QAError
 
 log = logging.getLogger(__name__)
 
@@ -26,54 +28,78 @@ class RequestError(QAError):
     """A request that breaks a limit or a rule of the API (a question too long, a span outside the text)."""
 
     code = "invalid_request"
-    status = 422
 
 
 class ConflictError(QAError):
     """A write that clashes with the index (a document id that already exists)."""
 
     code = "conflict"
-    status = 409
 
 
 class UnauthorizedError(QAError):
     """A write without the right API key."""
 
     code = "unauthorized"
-    status = 401
 
 
 class WritesDisabledError(QAError):
     """A write to a server that has no API key configured."""
 
     code = "writes_disabled"
-    status = 403
 
 
 class PayloadTooLargeError(QAError):
     """A request body over the configured size limit."""
 
     code = "too_large"
-    status = 413
 
 
 class UnsupportedMediaTypeError(QAError):
     """An upload of a type the endpoint does not read."""
 
     code = "unsupported_media_type"
-    status = 415
 
 
 class NotReadyError(QAError):
     """A request that needs the index before it is loaded."""
 
     code = "not_ready"
-    status = 503
+
+
+#: HTTP status of each error class; a subclass takes the status of its nearest listed ancestor.
+STATUS: dict[type[Exception], int] = {
+    InputError: 400,
+    UnauthorizedError: 401,
+    WritesDisabledError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    IndexMismatchError: 409,
+    PayloadTooLargeError: 413,
+    UnsupportedMediaTypeError: 415,
+    RequestError: 422,
+    NotReadyError: 503,
+}
+#: Error classes of the library that say the index changed or clashes with the request, by name.
+_CONFLICT_NAMES = ("Conflict", "IndexChanged")
+
+
+def status_of(exc: Exception) -> int:
+    """The HTTP status of a domain error: from :data:`STATUS`, 409 for a conflict, else 400."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+        if any(name in cls.__name__ for name in _CONFLICT_NAMES):
+            return 409
+    return 400
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
     """The JSON error body every failure shares."""
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+#: What a failed pattern of the request schemas means, in words.
+_PATTERN_MESSAGES = {NOT_BLANK: "is empty (only whitespace)"}
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -83,7 +109,9 @@ def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for error in errors[:3]:
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
+        pattern = (error.get("ctx") or {}).get("pattern")
+        message = _PATTERN_MESSAGES.get(str(pattern), str(error.get("msg", "invalid")))
+        parts.append(f"{where}: {message}" if where else message)
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
     return "; ".join(parts) + more
 
@@ -95,22 +123,34 @@ def _http_code(status: int) -> str:
         return "error"
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (the router's 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error the app can raise to the shared JSON body."""
 
     @app.exception_handler(QAError)
     async def domain_error(_: Request, exc: QAError) -> JSONResponse:
-        return error_response(exc.status, exc.code, str(exc) or exc.code)
+        return error_response(status_of(exc), exc.code, str(exc) or exc.code)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(422, "invalid_request", _validation_message(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         response = error_response(exc.status_code, _http_code(exc.status_code), str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     @app.exception_handler(Exception)

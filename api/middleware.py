@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response
+from api.errors import PayloadTooLargeError, error_response, status_of
 
 
 class BodyLimitMiddleware:
@@ -53,5 +53,5 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: str) -> None:
-        message = f"the request body is {size}; the limit is {self.limit} bytes (QA_MAX_UPLOAD_BYTES)"
-        await error_response(413, "too_large", message)(scope, receive, send)
+        exc = PayloadTooLargeError(f"the request body is {size}; the limit is {self.limit} bytes (QA_MAX_UPLOAD_BYTES)")
+        await error_response(status_of(exc), exc.code, str(exc))(scope, receive, send)

@@ -52,7 +52,7 @@ def _reply(state: State, question: str, hits: Sequence[Hit], top_k: int, filters
     "/ask",
     response_model=AskResponse,
     summary="Ask a question; get the source sentences that answer it",
-    responses=error_responses(413, 422, 503),
+    responses=error_responses(400, 413, 422, 503),
 )
 def ask(body: AskRequest, state: State, engine: CurrentEngine) -> AskResponse:
     """Rank the index's sentences for the question and compose a short extractive answer citing them.
@@ -71,19 +71,16 @@ def ask(body: AskRequest, state: State, engine: CurrentEngine) -> AskResponse:
     "/chat",
     response_model=ChatResponse,
     summary="Answer the last user message of a conversation, resolving follow-ups",
-    responses=error_responses(413, 422, 503),
+    responses=error_responses(400, 413, 422, 503),
 )
 def chat(body: ChatRequest, state: State, engine: CurrentEngine) -> ChatResponse:
-    """Answer the last message (which must come from the user), like ``/v1/ask``.
+    """Answer the last user message, like ``/v1/ask`` (later assistant or system messages are context only).
 
     The server keeps no conversation: send every turn. A follow-up (它2021年的税收是多少？) is
     completed from the previous user question (梦想小街产业园2021年的税收是多少？), and hits from the
     documents that answered the previous question come first. ``query`` tells what was searched.
     """
-    if body.messages[-1].role != "user":
-        raise RequestError("the last message must come from the user")
-    turns = [m.content for m in body.messages if m.role == "user" and m.content.strip()]
-    check_question(state, body.messages[-1].content)
+    turns = [m.content for m in body.messages if m.role == "user"]
     return ChatResponse.model_validate(answer_conversation(state, engine, turns, body.top_k, body.filters))
 
 
@@ -91,10 +88,11 @@ def answer_conversation(
     state: AppState, engine: Engine, turns: list[str], top_k: int, filters: Filters | None = None
 ) -> dict[str, Any]:
     """The reply to the last of a conversation's user turns, follow-ups resolved (``/v1/chat``'s body)."""
+    if not turns:  # the schema says so too ("contains")
+        raise RequestError("the conversation needs a message from the user")
+    for number, turn in enumerate(turns, 1):
+        check_question(state, turn, f"user message {number}")
     check_top_k(state, top_k)
-    limit = state.settings.max_question_chars
-    if any(len(turn) > limit for turn in turns):
-        raise RequestError(f"a user message is longer than {limit} characters")
     resolved = resolve_conversation(turns)
     pool = _pool(top_k, resolved.follow_up or filters is not None)
     if resolved.previous is None:

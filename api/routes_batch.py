@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import State, check_top_k
 from api.errors import RequestError, UnsupportedMediaTypeError, error_responses
+from api.schemas import TOP_K_LIMIT
 from qa.engine import Engine
 from qa.errors import InputError
 from qa.runs import Question, answer_records, parse_questions
@@ -39,12 +40,16 @@ _REQUEST_BODY = {
         "text/csv": {"schema": {"type": "string"}, "example": "id,question\nq1,U创空间2017年的产值是多少？\n"},
         "application/x-ndjson": {"schema": {"type": "string"}},
         "multipart/form-data": {
-            "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
         },
     },
 }
 _STREAM = {
-    "description": 'One JSON line per question: {"id", "question", "hits"}.',
+    "description": 'One JSON line per question: {"id", "question", "hits"}, or {"id", "error"} for a bad line.',
     "content": {"application/x-ndjson": {}},
 }
 
@@ -80,7 +85,8 @@ async def read_upload(request: Request) -> tuple[str, str, Format | None]:
 
 
 def result_lines(engine: Engine, questions: Sequence[Question], top_k: int) -> Iterator[str]:
-    """One JSON line per question, the same record as ``qa batch`` writes, answered a group at a time."""
+    """One JSON line per question, the same record as ``qa batch`` writes (error records included),
+    answered a group at a time."""
     for record in answer_records(questions, engine.ask_many, top_k):
         yield json.dumps(record, ensure_ascii=False) + "\n"
 
@@ -95,22 +101,19 @@ def result_lines(engine: Engine, questions: Sequence[Question], top_k: int) -> I
 async def batch(
     request: Request,
     state: State,
-    top_k: Annotated[int, Query(ge=1, description="Hits per question.")] = 10,
+    top_k: Annotated[int, Query(ge=1, description="Hits per question.", json_schema_extra=TOP_K_LIMIT)] = 10,
     fmt: Annotated[Format | None, Query(alias="format", description="Question set format (default: guessed).")] = None,
 ) -> StreamingResponse:
     """Upload a question set (raw body or multipart ``file``); get ``{"id", "question", "hits"}`` per line.
 
-    Hits follow the ``qa batch`` contract (rank, score, source, start, end, text, ...). The
-    whole set is checked before the first line is sent; lines then arrive as groups of
-    questions are answered.
+    Hits follow the ``qa batch`` contract (rank, score, source, start, end, text, ...). A line
+    that cannot be read or answered (bad JSON, no question, one over QA_MAX_QUESTION_CHARS, a
+    repeated id, text that is not valid Unicode) streams as ``{"id", "error": {"code", "message"}}``
+    and the rest is answered. Lines arrive as groups of questions are answered.
     """
     check_top_k(state, top_k)
     text, name, guessed = await read_upload(request)
-    questions = parse_questions(text, name, fmt or guessed)
+    questions = parse_questions(text, name, fmt or guessed, max_chars=state.settings.max_question_chars)
     if not questions:
         raise InputError(f"{name}: no questions found")
-    limit = state.settings.max_question_chars
-    for q in questions:
-        if len(q.question) > limit:
-            raise RequestError(f"question {q.id!r} has {len(q.question)} characters; the limit is {limit}")
     return StreamingResponse(result_lines(state.engine, questions, top_k), media_type="application/x-ndjson")

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1", tags=["claims"])
     "/cite",
     response_model=CiteResponse,
     summary="Check a claim: its source sentences and how faithfully it renders them",
-    responses=error_responses(413, 422, 503),
+    responses=error_responses(400, 413, 422, 503),
 )
 def cite(body: CiteRequest, state: State, engine: CurrentEngine) -> CiteResponse:
     """Find the sentences a claim (or quote) comes from and give each a verdict.

@@ -71,13 +71,19 @@ def list_documents(
 def get_document(
     doc_id: DocId,
     engine: CurrentEngine,
-    start: Annotated[int | None, Query(ge=0, description="Span start (offset into the original text).")] = None,
-    end: Annotated[int | None, Query(ge=0, description="Span end (exclusive).")] = None,
+    start: Annotated[
+        int | None, Query(ge=0, description="Span start (offset into the original text; default 0); below end.")
+    ] = None,
+    end: Annotated[
+        int | None,
+        Query(ge=1, description="Span end (exclusive; default the text's length); above start, at most the length."),
+    ] = None,
 ) -> DocumentDetail | DocumentSpan:
     """The whole document, or with ``start``/``end`` (a hit's offsets) that span plus the sentences around it.
 
     A span comes with the sentences overlapping it and one more on each side, and ``context``:
-    the original text from the first of those sentences to the last.
+    the original text from the first of those sentences to the last. A span must be a non-empty
+    part of the text (``0 <= start < end <= length``); any other is refused with 422.
     """
     doc = engine.index.document(doc_id)
     if start is None and end is None:
@@ -140,7 +146,7 @@ def _result(doc_id: str, status: str, engine: Engine) -> WriteResult:
     status_code=201,
     summary="Add a document (409 if the id exists)",
     dependencies=_GUARD,
-    responses=error_responses(401, 403, 409, 413, 422),
+    responses=error_responses(400, 401, 403, 409, 413, 422),
 )
 def create_document(body: DocumentCreate, state: State) -> WriteResult:
     """Read, segment and embed a new document into the index (needs ``X-API-Key``)."""
@@ -151,9 +157,9 @@ def create_document(body: DocumentCreate, state: State) -> WriteResult:
 @router.put(
     "/{doc_id:path}",
     response_model=WriteResult,
-    summary="Add or replace a document",
+    summary="Add or replace a document (201 when added)",
     dependencies=_GUARD,
-    responses=error_responses(401, 403, 413, 422),
+    responses={201: {"model": WriteResult, "description": "Added"}, **error_responses(400, 401, 403, 413, 422)},
 )
 def put_document(doc_id: DocId, body: DocumentIn, state: State, response: Response) -> WriteResult:
     """Replace the document with this id (or add it: 201); an identical one is left as it is."""

@@ -17,7 +17,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import TypeAdapter
 
-from api.deps import CurrentEngine, State, check_question
+from api.deps import CurrentEngine, State
 from api.errors import RequestError, error_responses
 from api.routes_ask import answer_conversation
 from api.schemas import HitModel
@@ -99,17 +99,17 @@ def stream_events(base: Mapping[str, object], text: str, citations: list[Any]) -
     responses={200: _STREAM, 404: {"model": OpenAIError, "description": "Unknown model"}, **error_responses(422, 503)},
 )
 def completions(body: CompletionRequest, state: State, engine: CurrentEngine) -> Any:
-    """Answer the last message (from the user) like ``/v1/chat``; ``model`` must be the served index's id.
+    """Answer the last user message like ``/v1/chat``; ``model`` must be the served index's id.
 
     Nothing is generated: the content is the extractive answer citing [n], then the sources.
     Sampling options are ignored; ``stream: true`` sends the same content as chunks.
     """
     if body.model != state.settings.served_model:
         return model_not_found(body.model)
-    if body.messages[-1].role != "user":
-        raise RequestError("the last message must come from the user")
-    check_question(state, body.messages[-1].text())
-    turns = [t for t in (m.text() for m in body.messages if m.role == "user") if t.strip()]
+    turns = [m.text() for m in body.messages if m.role == "user"]
+    blank = next((n for n, turn in enumerate(turns, 1) if not turn.strip()), None)
+    if blank is not None:
+        raise RequestError(f"user message {blank} holds no text")
     reply = answer_conversation(state, engine, turns, body.top_k)
     base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": body.model}
     text = chat_text(reply)

@@ -1,15 +1,48 @@
-"""Request and response models of the HTTP API: JSON mirrors of the library's dataclasses."""
+"""Request and response models of the HTTP API.
+
+Responses mirror the library's dataclasses; the small ones (Location, Citations, Span,
+Difference) are those dataclasses themselves, so a field is declared in one place.
+"""
 
 from __future__ import annotations
 
 import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.config import JsonDict
 
-from qa.claims import ClaimVerdict, DifferenceKind, Verdict
+from qa.claims import ClaimVerdict, Difference, Span, Verdict
+from qa.search import Citations, Location
+from qa.text import check_text
 
 QUESTION_EXAMPLE = "U创空间2017年的产值是多少？"
+#: Marks a field whose maximum length is the server's QA_MAX_QUESTION_CHARS (filled in by api.openapi).
+QUESTION_LIMIT: JsonDict = {"x-limit": "max_question_chars"}
+#: Marks a top_k whose maximum is the server's QA_MAX_TOP_K.
+TOP_K_LIMIT: JsonDict = {"x-limit": "max_top_k"}
+#: Some character that is not whitespace, the spaces spelled out: ``\S`` means other spaces in
+#: the server's regex engine than in JSON Schema's (ECMA-262), so the schema and the server would disagree.
+NOT_BLANK = "[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+
+
+def _iso_date_only(value: object) -> object:
+    """Dates come as ISO strings: a number (``0``) is not read as a timestamp."""
+    if value is not None and not isinstance(value, str | datetime.date):
+        raise ValueError("a date is an ISO string such as 2021-06-30")
+    return value
+
+
+#: Any text of a request: unpaired surrogates (``"\udc00"``) are refused (422).
+Text = Annotated[str, AfterValidator(check_text)]
+#: A question, claim or message: at least one character that is not whitespace.
+Query = Annotated[
+    str, Field(min_length=1, pattern=NOT_BLANK, json_schema_extra=QUESTION_LIMIT), AfterValidator(check_text)
+]
+IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date_only)]
+TopK = Annotated[
+    int, Field(ge=1, description="How many hits (at most the server's QA_MAX_TOP_K).", json_schema_extra=TOP_K_LIMIT)
+]
 
 
 class Filters(BaseModel):
@@ -20,10 +53,10 @@ class Filters(BaseModel):
     source: str | list[str] | None = Field(
         None, description="A document id, or a list of them.", examples=[["001_78f4f1f7e179c4c7.txt"]]
     )
-    date_from: datetime.date | None = Field(
+    date_from: IsoDate | None = Field(
         None, description="Earliest document date (ISO); undated documents are left out.", examples=["2017-01-01"]
     )
-    date_to: datetime.date | None = Field(
+    date_to: IsoDate | None = Field(
         None, description="Latest document date (ISO); undated documents are left out.", examples=["2024-12-31"]
     )
 
@@ -39,8 +72,8 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": QUESTION_EXAMPLE}]})
 
-    question: str = Field(..., min_length=1, description="The question, in Chinese or English.")
-    top_k: int = Field(5, ge=1, description="How many hits (at most the server's QA_MAX_TOP_K).")
+    question: Query = Field(..., description="The question, in Chinese or English.")
+    top_k: TopK = 5
     filters: Filters | None = None
 
 
@@ -48,11 +81,11 @@ class Message(BaseModel):
     """One turn of a conversation."""
 
     role: Literal["user", "assistant", "system"]
-    content: str
+    content: Query = Field(..., description="The message (a question when from the user).")
 
 
 class ChatRequest(BaseModel):
-    """A whole conversation (the server keeps no state): the last message, from the user, is answered."""
+    """A whole conversation (the server keeps no state): the last user message is answered."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -69,8 +102,14 @@ class ChatRequest(BaseModel):
         },
     )
 
-    messages: list[Message] = Field(..., min_length=1, max_length=100)
-    top_k: int = Field(5, ge=1, description="How many hits (at most the server's QA_MAX_TOP_K).")
+    messages: list[Message] = Field(
+        ...,
+        min_length=1,
+        max_length=100,
+        description="The turns, oldest first; at least one from the user, and the last user message is answered.",
+        json_schema_extra={"contains": {"type": "object", "properties": {"role": {"const": "user"}}}},
+    )
+    top_k: TopK = 5
     filters: Filters | None = None
 
 
@@ -83,15 +122,6 @@ class HitContext(BaseModel):
     paragraph_end: int
 
 
-class Location(BaseModel):
-    """Another place where the same sentence stands."""
-
-    source: str
-    start: int
-    end: int
-    line: int
-
-
 class HitScores(BaseModel):
     """The evidence behind a hit's score."""
 
@@ -99,28 +129,10 @@ class HitScores(BaseModel):
     lexical: float = Field(..., description="BM25 score of the sentence.")
 
 
-class Citations(BaseModel):
-    """A reference to the document in each citation style, from its metadata (missing fields left out)."""
-
-    gbt7714: str = Field(
-        ...,
-        description="GB/T 7714-2015: 主要责任者. 题名[类型]. 出版者, 出版日期[引用日期]. URL.",
-        examples=["西湖区加快培育数字经济生态圈[N]. 江西日报, 2022-03-17."],
-    )
-    apa: str = Field(
-        ...,
-        description="APA 7: Author. (Year, Month Day). Title. Publisher. URL",
-        examples=["西湖区加快培育数字经济生态圈. (2022, March 17). 江西日报."],
-    )
-    plain: str = Field(
-        ...,
-        description="source:line for a hit, the document id for a document.",
-        examples=["001_78f4f1f7e179c4c7.txt:20"],
-    )
-
-
 class HitModel(BaseModel):
     """A ranked sentence and its citation: ``original[start:end] == text`` of document ``source``."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)  # the library's dataclasses document their fields
 
     rank: int
     score: float
@@ -179,6 +191,8 @@ class DocumentList(BaseModel):
 class DocumentDetail(DocumentSummary):
     """A document with its original text (the text every offset refers to)."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     checksum: str = Field(..., description="sha256 of the original text.")
     extra: dict[str, str] = Field(
         default_factory=dict, description="Other metadata fields (type: the GB/T 7714 document type code)."
@@ -216,20 +230,20 @@ class DocumentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(..., min_length=1, description="Original text (plain, Markdown or HTML).")
+    text: Text = Field(..., min_length=1, description="Original text (plain, Markdown or HTML).")
     kind: Literal["auto", "text", "markdown", "html"] = Field("auto", description="How to read the text.")
-    title: str | None = Field(None, description="Title (default: found in the text).")
-    date: str | None = Field(None, description="Date (any form with year, month and day).", examples=["2021-06-30"])
-    publisher: str | None = None
-    author: str | None = None
-    url: str | None = None
-    extra: dict[str, str] = Field(default_factory=dict, description="Other metadata fields.")
+    title: Text | None = Field(None, description="Title (default: found in the text).")
+    date: IsoDate | None = Field(None, description="Date of the document (ISO).", examples=["2021-06-30"])
+    publisher: Text | None = None
+    author: Text | None = None
+    url: Text | None = None
+    extra: dict[Text, Text] = Field(default_factory=dict, description="Other metadata fields.")
 
     def fields(self) -> dict[str, str]:
         """The metadata fields as the reader takes them."""
         given = {
             "title": self.title,
-            "date": self.date,
+            "date": self.date and self.date.isoformat(),
             "publisher": self.publisher,
             "author": self.author,
             "url": self.url,
@@ -247,7 +261,7 @@ class DocumentCreate(DocumentIn):
         },
     )
 
-    id: str = Field(..., min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$", description="Document id.")
+    id: Text = Field(..., min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$", description="Document id.")
 
 
 class WriteResult(BaseModel):
@@ -295,25 +309,12 @@ class CiteRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"claim": "到2027年，渝中区全区算力规模达到2100PFLOPS。"}]}
     )
 
-    claim: str = Field(..., min_length=1, description="The claim, in Chinese or English.")
-    top_k: int = Field(3, ge=1, description="At most this many sources (at most the server's QA_MAX_TOP_K).")
-
-
-class TextSpan(BaseModel):
-    """``text == whole[start:end]``."""
-
-    start: int
-    end: int
-    text: str
-
-
-class Difference(BaseModel):
-    """A figure, date or name that the claim and the source state differently."""
-
-    kind: DifferenceKind
-    claim: TextSpan = Field(..., description="The claim's words: offsets into the claim.")
-    source: TextSpan | None = Field(
-        ..., description="The source's words: offsets into the document's original text; null when it does not say."
+    claim: Query = Field(..., description="The claim, in Chinese or English.")
+    top_k: int = Field(
+        3,
+        ge=1,
+        description="At most this many sources (at most the server's QA_MAX_TOP_K).",
+        json_schema_extra=TOP_K_LIMIT,
     )
 
 
@@ -326,7 +327,7 @@ class SourceModel(HitModel):
         "whitespace, width, traditional/simplified forms or case; paraphrase: same facts in other words; "
         "mismatch: a figure, date or name differs.",
     )
-    match: TextSpan | None = Field(
+    match: Span | None = Field(
         ..., description="The part of the document the claim renders (offsets into the original text)."
     )
     differences: list[Difference]

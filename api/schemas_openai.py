@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from api.schemas import HitModel
+from api.schemas import HitModel, Text, TopK
 
 
 class TextPart(BaseModel):
@@ -15,7 +15,7 @@ class TextPart(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str
-    text: str | None = None
+    text: Text | None = None
 
 
 class CompletionMessage(BaseModel):
@@ -23,8 +23,10 @@ class CompletionMessage(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    role: str = Field(..., description="system, developer, user, assistant or tool; only user turns are searched.")
-    content: str | list[TextPart] | None = None
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"] = Field(
+        ..., description="Who speaks; only user turns are searched (the last one is answered)."
+    )
+    content: Text | list[TextPart] | None = None
 
     def text(self) -> str:
         """The message's text (text parts joined)."""
@@ -44,9 +46,15 @@ class CompletionRequest(BaseModel):
     )
 
     model: str = Field(..., description="The served index's model id (see GET /v1/models).")
-    messages: list[CompletionMessage] = Field(..., min_length=1, max_length=100)
-    stream: bool = Field(False, description="Answer as server-sent events of chat.completion.chunk objects.")
-    top_k: int = Field(5, ge=1, description="How many sources (an extension; at most QA_MAX_TOP_K).")
+    messages: list[CompletionMessage] = Field(
+        ...,
+        min_length=1,
+        max_length=100,
+        description="The turns, oldest first; at least one from the user, each user turn holding text.",
+        json_schema_extra={"contains": {"type": "object", "properties": {"role": {"const": "user"}}}},
+    )
+    stream: StrictBool = Field(False, description="Answer as server-sent events of chat.completion.chunk objects.")
+    top_k: TopK = Field(5, description="How many sources (an extension; at most QA_MAX_TOP_K).")
 
 
 class AssistantMessage(BaseModel):

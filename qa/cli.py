@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -20,6 +20,7 @@ from qa.errors import QAError
 from qa.index import load_index
 from qa.ingest import iter_documents, segment
 from qa.runs import (
+    BatchRecord,
     Gold,
     answer_records,
     open_output,
@@ -36,6 +37,7 @@ from qa.runs import (
 )
 from qa.search import check_style, compose
 from qa.settings import Settings
+from qa.text import check_text
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -77,9 +79,28 @@ def emit(record: dict[str, object]) -> None:
     sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+def read_stdin() -> str:
+    """Standard input as text; bytes that are not UTF-8 are a clear error, not a traceback."""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"stdin: byte {exc.start} is not UTF-8 (0x{data[exc.start]:02X})") from None
+
+
+def checked(text: str, what: str) -> str:
+    """``text`` if it is valid Unicode (an argument holding a byte that is not UTF-8 is not), else a clear error."""
+    try:
+        return check_text(text, what)
+    except QAError as exc:
+        raise fail(str(exc)) from None
+
+
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s", force=True
+    )
 
 
 @app.command()
@@ -130,6 +151,9 @@ def index_cmd(
     model: ModelOpt = None,
     rebuild: Annotated[bool, typer.Option(help="Start from an empty index.")] = False,
     keep_missing: Annotated[bool, typer.Option(help="Keep indexed documents that are no longer in PATHS.")] = False,
+    allow_empty: Annotated[
+        bool, typer.Option(help="Accept PATHS without any document (which empties the index).")
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Build or update an index: new documents added, changed ones re-embedded, missing ones removed.
@@ -148,6 +172,7 @@ def index_cmd(
                 cache,
                 rebuild=rebuild,
                 keep_missing=keep_missing,
+                allow_empty=allow_empty,
                 progress=_progress(quiet),
             )
     if not quiet:
@@ -180,7 +205,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the readable form.")] = False,
 ) -> None:
     """Ask one question; print the ranked source sentences with their citations."""
-    if not question.strip():
+    if not checked(question, "question").strip():
         raise fail("the question is empty")
     settings = _settings(index, model)
     reply = compose(question, _engine(index, model).ask(question, top_k), settings.no_answer_cosine)
@@ -208,8 +233,8 @@ def cite(
         check_style(style)
     except QAError as exc:
         raise fail(str(exc)) from None
-    texts = [line.strip() for line in sys.stdin] if claims == ["-"] else claims
-    texts = [t for t in texts if t.strip()]
+    texts = read_stdin().splitlines() if claims == ["-"] else claims
+    texts = [checked(t.strip(), "claim") for t in texts if t.strip()]
     if not texts:
         raise fail("no claim given")
     engine = _engine(index, model)
@@ -236,12 +261,23 @@ def batch(
     top_k: TopKOpt = 10,
     fmt: FormatOpt = "jsonl",
     style: StyleOpt = "gbt7714",
+    strict: Annotated[
+        bool, typer.Option(help="Stop at the first line that cannot be answered (default: record it and go on).")
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Answer a question set into a file of ranked citations (resumable, in every format)."""
+    """Answer a question set into a file of ranked citations (resumable, in every format).
+
+    A line that cannot be read or answered is written as {"id", "error": {"code", "message"}}
+    (JSON lines; the other formats leave it out) and reported on stderr; the run goes on (unless --strict).
+    """
+    limit = _settings(index, model).max_question_chars
     try:
         out_format = output_format(fmt, style)
-        items = parse_questions(sys.stdin.read(), "stdin") if str(questions) == "-" else read_questions(questions)
+        if str(questions) == "-":
+            items = parse_questions(read_stdin(), "stdin", max_chars=limit, strict=strict)
+        else:
+            items = read_questions(questions, max_chars=limit, strict=strict)
         out_format.check_ids(q.id for q in items)
         done = out_format.resume(output)
     except QAError as exc:
@@ -260,6 +296,7 @@ def batch(
                 skip=done,
                 no_answer_cosine=cosine,
                 progress=_progress(quiet),
+                strict=strict,
             )
     except QAError as exc:
         raise fail(str(exc)) from None
@@ -305,7 +342,8 @@ def eval_cmd(
     if qrels_out and engine:
         _write_qrels(qrels_out, items, engine)
     if found is None and engine:
-        found = {r["id"]: r["hits"] for r in answer_records(items, engine.ask_many, 10)}
+        records = answer_records(items, engine.ask_many, 10)
+        found = {r["id"]: cast(BatchRecord, r)["hits"] for r in records if "hits" in r}
     typer.echo(score(items, found or {}).describe())
 
 

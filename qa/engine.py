@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -11,6 +11,7 @@ import numpy as np
 
 from embeddings import CACHE_FILE, EmbeddingCache, Encoder, load_encoder
 from qa.claims import ClaimCheck, check_claim
+from qa.errors import InputError
 from qa.index import (
     CorpusIndex,
     IndexSummary,
@@ -28,6 +29,7 @@ from qa.index import (
 from qa.ingest import iter_documents
 from qa.search import Hit, RetrievalConfig, Retriever, build_hits
 from qa.settings import Settings
+from qa.text import check_text
 from qa.types import Document
 
 #: Receives a line of text about slow one-time work (the first-run model conversion).
@@ -95,19 +97,23 @@ def build_index(
     *,
     rebuild: bool = False,
     keep_missing: bool = False,
+    allow_empty: bool = False,
     progress: bool = False,
 ) -> tuple[CorpusIndex, IndexSummary]:
     """Create or update the index at ``directory`` from ``paths`` and commit it.
 
-    The writer lock is held from reading the index to committing the new one, so no other
-    writer's work is lost in between. Nothing is written when nothing changed, and the encoder
-    is only used for what must be embedded (give a :class:`LazyEncoder` to load it only then).
+    A directory that cannot be written fails (taking the lock) before anything is read or embedded; input with no
+    document at all is refused (it would empty the index) unless ``allow_empty``. The writer lock
+    is held from reading the index to committing the new one, so no other writer's work is lost in
+    between. Nothing is written when nothing changed, and the encoder is only used for what must be
+    embedded (give a :class:`LazyEncoder` to load it only then).
     """
     with writing(directory):
         index, reusable = open_for_update(directory, encoder, rebuild=rebuild)
+        documents = iter_documents(list(paths))
         summary = update_index(
             index,
-            iter_documents(list(paths)),
+            documents if allow_empty else require_documents(documents, paths),
             encoder,
             cache,
             reusable=reusable,
@@ -117,6 +123,20 @@ def build_index(
         if summary.changed or not reusable:
             save_index(index, directory)
     return index, summary
+
+
+def require_documents(documents: Iterable[Document], paths: Sequence[Path]) -> Iterator[Document]:
+    """``documents`` as they come; InputError at the end when there was none."""
+    empty = True
+    for doc in documents:
+        empty = False
+        yield doc
+    if empty:
+        names = ", ".join(str(p) for p in paths)
+        raise InputError(
+            f"{names}: no documents (.txt, .md, .html or a corpus .jsonl); indexing nothing would empty the index "
+            "(pass --allow-empty to do that)"
+        )
 
 
 #: Retrieved sentences a claim is checked against.
@@ -137,7 +157,9 @@ class Engine:
         return Retriever(self.index, self.encoder, self.config)
 
     def ask_many(self, questions: Sequence[str], k: int = 10) -> list[list[Hit]]:
-        """Hits for each question (queries encoded together)."""
+        """Hits for each question (queries encoded together); InputError for text that is not valid Unicode."""
+        for question in questions:
+            check_text(question, "question")
         ranked = self.retriever.search_many(questions, k=max(k * 3, k + 10))
         return [build_hits(self.index, r, k) for r in ranked]
 

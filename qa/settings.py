@@ -1,6 +1,8 @@
 """Configuration, read from ``QA_*`` environment variables (and a ``.env`` file) by the CLI and the API only.
 
 Library functions take explicit arguments; this class is the one place that reads the environment.
+Limits the library also applies on its own (question length, the no-answer cosine) take their
+defaults from the library's constants, so each value is written once.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from qa.runs import MAX_QUESTION_CHARS
+from qa.search import NO_ANSWER_COSINE
 
 
 def user_cache_dir() -> Path:
@@ -45,8 +50,12 @@ class Settings(BaseSettings):
     served_model: str = Field("chuchu", description="Model id of the index on the OpenAI-compatible endpoints.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
     no_answer_cosine: float = Field(
-        0.88, description="Best dense score under which an answer says no source was found (default model)."
+        NO_ANSWER_COSINE, description="Best dense score under which an answer says no source was found (default model)."
     )
-    max_question_chars: int = 2000
+    max_question_chars: int = Field(MAX_QUESTION_CHARS, description="Longest question, claim or message accepted.")
     max_top_k: int = 50
     max_upload_bytes: int = 10_000_000
+    read_timeout: float = Field(
+        30.0, gt=0, description="Seconds a client has to send a whole request (headers and body) to qa serve."
+    )
+    max_connections: int = Field(1000, ge=1, description="Connections qa serve handles at once (more get 503).")

@@ -48,7 +48,7 @@ def run_set(name: str, engine_for: dict[str, Engine], gold_path: Path, out: Path
         results = {}
         with (out / f"{mode}.jsonl").open("w", encoding="utf-8") as handle:
             for record in answer_records(gold, engine.ask_many, 10):
-                results[record["id"]] = record["hits"]
+                results[record["id"]] = record.get("hits", [])
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         s = score(gold, results)
         row[mode] = f"{s.recall[1]:.2f} / {s.recall[5]:.2f} / {s.mrr:.2f}"

@@ -104,7 +104,7 @@ def test_writes_need_the_right_key(client: TestClient) -> None:
 
 
 def test_a_new_document_is_found_by_ask(client: TestClient, tmp_path: Path) -> None:
-    body = {**NEW_DOC, "title": "码头年报", "date": "2021年1月8日", "publisher": "港务局", "extra": {"lang": "zh"}}
+    body = {**NEW_DOC, "title": "码头年报", "date": "2021-01-08", "publisher": "港务局", "extra": {"lang": "zh"}}
     created = client.post("/v1/documents", json=body, headers=KEY)
     assert created.status_code == 201
     assert created.json() == {"id": "news/harbour.txt", "status": "created", "sentences": 2, "documents": 3}

@@ -69,8 +69,8 @@ def write_jsonl(path: Path, rows: list[tuple[str, str]]) -> Path:
     return path
 
 
-def run_batch_cli(questions: str, output: Path, index: Path, stdin: str | None = None) -> Result:
-    args = ["batch", questions, "--index", str(index), "--output", str(output), "--model", "fake"]
+def run_batch_cli(questions: str, output: Path, index: Path, stdin: str | None = None, *more: str) -> Result:
+    args = ["batch", questions, "--index", str(index), "--output", str(output), "--model", "fake", *more]
     return runner.invoke(app, args, input=stdin)
 
 
@@ -121,10 +121,12 @@ def test_bad_jsonl_line_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "qs.jsonl"
     path.write_text('{"id": "a", "question": "ok"}\n{"id": "b", "question": \n', encoding="utf-8")
     with pytest.raises(InputError, match=r"qs\.jsonl:2: not valid JSON"):
-        read_questions(path)
+        read_questions(path, strict=True)
     path.write_text('{"id": "a", "question": "ok"}\n\n{"id": "b"}\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"qs\.jsonl:3: .*question"):
-        read_questions(path)
+        read_questions(path, strict=True)
+    bad = read_questions(path)[1]
+    assert bad.id == "b" and bad.error is not None and "qs.jsonl:3" in bad.error
 
 
 @pytest.mark.parametrize(
@@ -136,7 +138,9 @@ def test_bad_jsonl_line_names_the_line(tmp_path: Path) -> None:
 )
 def test_duplicate_ids_are_refused(text: str, fmt: str) -> None:
     with pytest.raises(InputError, match=r"'(a|z)' appears twice"):
-        parse_questions(text, "set", fmt)
+        parse_questions(text, "set", fmt, strict=True)
+    first, second = parse_questions(text, "set", fmt)
+    assert first.error is None and second.error is not None and "appears twice" in second.error
 
 
 def test_questions_from_stdin(corpus: tuple[Path, Path], tmp_path: Path) -> None:
@@ -152,11 +156,11 @@ def test_questions_from_stdin(corpus: tuple[Path, Path], tmp_path: Path) -> None
     assert all(r["hits"] for r in rows)
 
 
-def test_bad_question_file_is_a_one_line_error(corpus: tuple[Path, Path], tmp_path: Path) -> None:
+def test_bad_question_file_is_a_one_line_error_when_strict(corpus: tuple[Path, Path], tmp_path: Path) -> None:
     _, index = corpus
     path = tmp_path / "qs.jsonl"
     path.write_text('{"id": "a", "question": "ok"}\nnot json\n', encoding="utf-8")
-    result = run_batch_cli(str(path), tmp_path / "out.jsonl", index)
+    result = run_batch_cli(str(path), tmp_path / "out.jsonl", index, None, "--strict")
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0 and "qs.jsonl:2" in result.stderr
     assert not (tmp_path / "out.jsonl").exists()

@@ -128,7 +128,7 @@ def test_no_answer_for_far_questions_and_answer_for_near_ones(index_and_encoder:
 def test_empty_index_returns_no_hits(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     encoder = FakeEncoder()
-    index, _ = build_index([tmp_path / "docs"], tmp_path / "index", encoder, None)
+    index, _ = build_index([tmp_path / "docs"], tmp_path / "index", encoder, None, allow_empty=True)
     assert Engine(index, encoder, RetrievalConfig()).ask("任何问题", 5) == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from qa.claims.figures import Figure, find_figures
@@ -43,21 +43,23 @@ class Span:
     text: str
 
     def as_dict(self) -> dict[str, object]:
-        """JSON form."""
-        return {"start": self.start, "end": self.end, "text": self.text}
+        """JSON form: the fields, in order."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
 class Difference:
-    """A figure, date or name of the claim that the source states otherwise (``source`` None: not stated)."""
+    """A figure, date or name that the claim and the source state differently."""
 
     kind: DifferenceKind
     claim: Span
+    """The claim's words: offsets into the claim."""
     source: Span | None
+    """The source's words: offsets into the document's original text; null when it does not say."""
 
     def as_dict(self) -> dict[str, object]:
-        """JSON form."""
-        return {"kind": self.kind, "claim": self.claim.as_dict(), "source": self.source and self.source.as_dict()}
+        """JSON form: the fields, in order (spans as objects)."""
+        return asdict(self)
 
 
 @lru_cache(maxsize=_CACHE)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from qa.ingest.context import CONTEXT_VERSION, context_texts
 from qa.ingest.jsonlines import iter_json_objects, write_json_lines
 from qa.ingest.markup import CleanTextBuilder, clean_html, clean_markdown, clean_plain, looks_like_html
-from qa.ingest.metadata import author_names, extract_meta, fields_as_text, normalize_date, split_front_matter
+from qa.ingest.metadata import (
+    author_names,
+    checked_fields,
+    extract_meta,
+    fields_as_text,
+    normalize_date,
+    split_front_matter,
+)
 from qa.ingest.reading import decode_bytes, iter_documents, parse_document, read_file
 from qa.ingest.segment import HARD_CAP, SEGMENTER_VERSION, SOFT_CAP, segment
 
@@ -16,6 +23,7 @@ __all__ = [
     "SOFT_CAP",
     "CleanTextBuilder",
     "author_names",
+    "checked_fields",
     "clean_html",
     "clean_markdown",
     "clean_plain",

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from qa.errors import InputError
 from qa.text import HAN
 from qa.types import Block, DocumentMeta
 
@@ -31,10 +32,16 @@ _CJK_NAMES = re.compile(f"[{HAN}·•\\s]+")
 _TERMINAL = "。！？!?；;：:，,"
 _CHROME = re.compile(r"数字报纸|文章导航|^\d+版|版权所有|返回首页|上一篇|下一篇")
 _ORIGINAL_TITLE = re.compile(r"^\s*原标题[:：]\s*(\S.*)$")
+#: Fields read as text by the citation styles: a mapping in one of them is a mistake, not metadata.
+_TEXT_FIELDS = ("title", "date", "publisher", "source", "来源", "author", "url", "type")
 
 
-def split_front_matter(text: str) -> tuple[dict[str, str], int]:
-    """Parse a leading YAML front matter block: (fields as strings, offset where the body starts)."""
+def split_front_matter(text: str, where: str = "front matter") -> tuple[dict[str, str], int]:
+    """Parse a leading YAML front matter block: (fields as strings, offset where the body starts).
+
+    Text that does not parse as a YAML mapping is no front matter; fields that cannot be used
+    are an InputError naming ``where`` (see :func:`checked_fields`).
+    """
     m = _FRONT_MATTER.match(text)
     if not m:
         return {}, 0
@@ -44,7 +51,22 @@ def split_front_matter(text: str) -> tuple[dict[str, str], int]:
         return {}, 0
     if not isinstance(data, dict):
         return {}, 0
-    return fields_as_text(data), m.end()
+    return checked_fields(data, where), m.end()
+
+
+def checked_fields(data: Mapping[Any, object], where: str) -> dict[str, str]:
+    """Metadata fields as strings (:func:`fields_as_text`), refusing what would be stored wrong.
+
+    InputError naming ``where`` and the field for a bibliographic field given as a mapping (a
+    YAML ``title: {a: b}``) and for a date that has no year, month and day.
+    """
+    for key in _TEXT_FIELDS:
+        if isinstance(data.get(key), Mapping):
+            raise InputError(f'{where}: field "{key}" is a mapping; it must be text (or a list, for author)')
+    fields = fields_as_text(data)
+    if "date" in fields and normalize_date(fields["date"]) is None:
+        raise InputError(f"{where}: date {fields['date']!r} has no year, month and day")
+    return fields
 
 
 def fields_as_text(data: Mapping[Any, object]) -> dict[str, str]:

@@ -20,7 +20,8 @@ from charset_normalizer import from_bytes
 from qa.errors import InputError
 from qa.ingest.jsonlines import iter_json_objects
 from qa.ingest.markup import CleanTextBuilder, clean_html, clean_markdown, clean_plain, looks_like_html
-from qa.ingest.metadata import extract_meta, fields_as_text, normalize_date, split_front_matter
+from qa.ingest.metadata import checked_fields, extract_meta, split_front_matter
+from qa.text import repair_text
 from qa.types import Block, Document
 
 log = logging.getLogger(__name__)
@@ -35,22 +36,56 @@ class UnreadableFileError(InputError):
     """A file that is binary or cannot be decoded as text."""
 
 
+def _stray_bytes(data: bytes) -> list[int] | None:
+    """Where UTF-8 text holds bytes that are not UTF-8, or None when it is not UTF-8 text.
+
+    Stray bytes are few, and nearly every byte outside ASCII forms valid UTF-8 around them (text
+    in another encoding, GB18030 say, fails at almost every character).
+    """
+    limit = max(8, len(data) // 10_000)
+    found: list[int] = []
+    bad = start = 0
+    while len(found) <= limit:
+        try:
+            data[start:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            found.append(start + exc.start)
+            bad += exc.end - exc.start
+            start += exc.end
+            continue
+        non_ascii = len(data.translate(None, bytes(range(128))))  # the bytes left once ASCII is deleted
+        return found if bad * 20 <= non_ascii else None
+    return None
+
+
 def decode_bytes(data: bytes, name: str) -> str:
-    """Decode file bytes to text: UTF-8 first, then GB18030, then a detected encoding."""
+    """Decode file bytes to text: UTF-8 first, then GB18030, then a detected encoding.
+
+    UTF-8 text with a few stray bytes is still read as UTF-8, each stray byte replaced by
+    U+FFFD (offsets refer to that text), with a warning giving the byte positions.
+    """
     if b"\x00" in data[:8192]:
         raise UnreadableFileError(f"{name}: binary file (NUL bytes), skipped")
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+    stray = _stray_bytes(data)
+    if stray:
+        log.warning("%s: bytes that are not UTF-8 at byte %s, read as U+FFFD", name, ", ".join(map(str, stray)))
+        text = data.decode("utf-8", errors="replace")
+    elif stray is not None:
+        text = data.decode("utf-8")
     else:
-        best = from_bytes(data).best()
-        if best is None:
-            raise UnreadableFileError(f"{name}: cannot be decoded as text, skipped")
-        text = str(best)
+        text = _decode_other(data, name)
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode_other(data: bytes, name: str) -> str:
+    """Text that is not UTF-8: GB18030, else the encoding charset-normalizer detects."""
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        best = from_bytes(data).best()
+    if best is None:
+        raise UnreadableFileError(f"{name}: cannot be decoded as text, skipped")
+    return str(best)
 
 
 def _looks_like_markdown(text: str) -> bool:
@@ -82,7 +117,7 @@ def parse_document(doc_id: str, original: str, kind: str = "auto", fields: Mappi
     ``fields`` are metadata given from outside (JSONL fields, a sidecar file, an API request);
     they override the front matter's, which override what is found in the text.
     """
-    front, body_start = split_front_matter(original)
+    front, body_start = split_front_matter(original, f"{doc_id}: front matter")
     if body_start == 0 and original.startswith("\ufeff"):
         body_start = 1  # a byte-order mark is part of the original text, never of the clean one
     merged = {**front, **(fields or {})}
@@ -139,21 +174,27 @@ def read_sidecar(path: Path) -> dict[str, str]:
         return {}
     if not isinstance(data, dict):
         raise InputError(f"{sidecar}: a metadata sidecar must hold a mapping of fields, not a {type(data).__name__}")
-    fields = fields_as_text(data)
-    if "date" in fields and normalize_date(fields["date"]) is None:
-        raise InputError(f"{sidecar}: date {fields['date']!r} has no year, month and day")
-    return fields
+    return checked_fields(data, str(sidecar))
 
 
 def read_jsonl(path: Path) -> Iterator[Document]:
-    """Documents from a corpus JSONL file: ``{"id", "title", "text", ...}`` per line."""
-    with path.open(encoding="utf-8") as handle:
-        for number, row in iter_json_objects(handle, str(path)):
-            if "text" not in row:
-                raise InputError(f'{path}:{number}: each line needs at least "id" and "text"')
-            doc_id = str(row.get("id", number))
-            fields = fields_as_text({k: v for k, v in row.items() if k not in {"id", "text"}})
-            yield parse_document(doc_id, str(row["text"]), "auto", fields)
+    """Documents from a corpus JSONL file: ``{"id", "title", "text", ...}`` per line (any encoding
+    :func:`decode_bytes` reads)."""
+    try:
+        text = decode_bytes(path.read_bytes(), str(path))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    for number, row in iter_json_objects(text.removeprefix("\ufeff").splitlines(), str(path)):
+        if "text" not in row:
+            raise InputError(f'{path}:{number}: each line needs at least "id" and "text"')
+        doc_id, original = str(row.get("id", number)), str(row["text"])
+        fields = checked_fields({k: v for k, v in row.items() if k not in {"id", "text"}}, f"{path}:{number}")
+        given = [doc_id, original, *fields.keys(), *fields.values()]
+        if any(repair_text(value) != value for value in given):  # "\udc00" escapes: not valid Unicode
+            log.warning("%s:%d: unpaired surrogates read as U+FFFD", path, number)
+            doc_id, original = repair_text(doc_id), repair_text(original)
+            fields = {repair_text(k): repair_text(v) for k, v in fields.items()}
+        yield parse_document(doc_id, original, "auto", fields)
 
 
 def is_corpus_jsonl(path: Path) -> bool:

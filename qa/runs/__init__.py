@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from qa.runs.batch import (
-    AskMany,
     BatchRecord,
     BatchSummary,
     answer_records,
@@ -15,17 +14,21 @@ from qa.runs.batch import (
 from qa.runs.claim_eval import read_claim_gold, score_claims
 from qa.runs.evaluation import Gold, first_correct_rank, read_gold, score
 from qa.runs.formats import FORMATS, OutputFormat, open_output, output_format, read_results
-from qa.runs.questions import Question, parse_questions, read_questions
+from qa.runs.questions import MAX_QUESTION_CHARS, Question, parse_questions, read_questions
+from qa.runs.records import AskMany, Failure, answer_group
 from qa.runs.trec import docno, qrels
 
 __all__ = [
     "FORMATS",
+    "MAX_QUESTION_CHARS",
     "AskMany",
     "BatchRecord",
     "BatchSummary",
+    "Failure",
     "Gold",
     "OutputFormat",
     "Question",
+    "answer_group",
     "answer_records",
     "batch_record",
     "completed_ids",

@@ -7,34 +7,19 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, NotRequired, Protocol, TypedDict
+from typing import IO, Any, NotRequired, TypedDict
 
 from tqdm import tqdm
 
 from qa.errors import InputError
 from qa.runs.questions import Question
+from qa.runs.records import Asked, AskMany, ErrorRecord, Failure, answer_group
 from qa.search import Hit, compose
 
 log = logging.getLogger(__name__)
 
 #: Questions encoded together.
 GROUP = 32
-
-AskMany = Callable[[Sequence[str], int], Sequence[Sequence[Hit]]]
-
-
-class Asked(Protocol):
-    """Anything with an id and a question: a :class:`Question`, a gold item."""
-
-    @property
-    def id(self) -> str:
-        """The question's id."""
-        ...
-
-    @property
-    def question(self) -> str:
-        """The question's text."""
-        ...
 
 
 class BatchRecord(TypedDict):
@@ -57,11 +42,13 @@ class BatchSummary:
     total: int
     skipped: int
     answered: int
+    errors: int = 0
 
     def describe(self, seconds: float) -> str:
-        """One line for people: what was answered, what was already there, how fast."""
+        """One line for people: what was answered, what was already there, what failed, how fast."""
         rate = f" ({self.answered / seconds:.1f} questions/s)" if self.answered and seconds > 0 else ""
-        return f"{self.answered} answered, {self.skipped} already there in {seconds:.1f} s{rate}"
+        failed = f"; {self.errors} could not be answered" if self.errors else ""
+        return f"{self.answered} answered, {self.skipped} already there in {seconds:.1f} s{rate}{failed}"
 
 
 def batch_record(question: Asked, hits: Sequence[Hit], no_answer_cosine: float | None = None) -> BatchRecord:
@@ -83,15 +70,23 @@ def answer_records(
     *,
     no_answer_cosine: float | None = None,
     group: int = GROUP,
-) -> Iterator[BatchRecord]:
-    """One batch record per question, in order, the questions answered ``group`` at a time.
+    strict: bool = False,
+) -> Iterator[BatchRecord | ErrorRecord]:
+    """One record per question, in order, the questions answered ``group`` at a time.
 
-    ``ask_many`` is :meth:`qa.engine.Engine.ask_many` or anything that ranks hits the same way.
+    ``ask_many`` is :meth:`qa.engine.Engine.ask_many` or anything that ranks hits the same way. A question
+    that cannot be read or answered gets an error record ``{"id", "error": {"code", "message"}}`` (see
+    :func:`qa.runs.records.answer_group`); with ``strict`` it raises InputError instead.
     """
     for start in range(0, len(questions), group):
         batch = questions[start : start + group]
-        for question, hits in zip(batch, ask_many([q.question for q in batch], top_k), strict=True):
-            yield batch_record(question, hits, no_answer_cosine)
+        for question, result in zip(batch, answer_group(batch, ask_many, top_k), strict=True):
+            if isinstance(result, Failure):
+                if strict:
+                    raise InputError(f"question {question.id}: {result.message}")
+                yield result.record(question.id)
+            else:
+                yield batch_record(question, result, no_answer_cosine)
 
 
 def completed_ids(path: Path) -> set[str]:
@@ -140,19 +135,23 @@ def write_records(
     out: IO[str],
     render: Callable[[Mapping[str, Any]], str] = json_line,
     bar: tqdm | None = None,
-) -> None:
+) -> int:
     """Write each record as ``render`` makes it, flushed one at a time (what is written survives a crash).
 
-    An error record (``{"id", "error"}``) that ``render`` leaves out of the file is logged as a warning.
+    Every error record (``{"id", "error"}``) is also logged as a warning, whether ``render`` writes it (JSON
+    lines) or leaves it out (the tables and TREC runs). Returns how many there were.
     """
+    errors = 0
     for record in records:
         text = render(record)
-        if not text and "error" in record:
-            log.warning("%s: %s", record["id"], record["error"])
+        if "error" in record:
+            errors += 1
+            log.warning("question %s: %s", record["id"], record["error"]["message"])
         out.write(text)
         out.flush()
         if bar is not None:
             bar.update(1)
+    return errors
 
 
 def run_batch(
@@ -165,10 +164,15 @@ def run_batch(
     skip: set[str] | None = None,
     no_answer_cosine: float | None = None,
     progress: bool = False,
+    strict: bool = False,
 ) -> BatchSummary:
-    """Answer every question not in ``skip``, writing each record as it is answered (see :func:`write_records`)."""
+    """Answer every question not in ``skip``, writing each record as it is answered (see :func:`write_records`).
+
+    A line that cannot be answered gets an error record; ``strict`` stops at the first one instead.
+    """
     skip = skip or set()
     todo = [q for q in questions if q.id not in skip]
+    records = answer_records(todo, ask_many, top_k, no_answer_cosine=no_answer_cosine, strict=strict)
     with tqdm(total=len(todo), disable=not progress, unit="q", desc="questions") as bar:
-        write_records(answer_records(todo, ask_many, top_k, no_answer_cosine=no_answer_cosine), out, render, bar)
-    return BatchSummary(len(questions), len(questions) - len(todo), len(todo))
+        errors = write_records(records, out, render, bar)
+    return BatchSummary(len(questions), len(questions) - len(todo), len(todo) - errors, errors)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from qa.search.answers import NO_ANSWER_COSINE, compose, is_unanswered
 from qa.search.citation_styles import STYLES, Citations, check_style, document_type, format_citations
 from qa.search.followup import is_follow_up, resolve, resolve_conversation, subject
-from qa.search.hits import Hit, build_hits
+from qa.search.hits import Hit, Location, build_hits
 from qa.search.retrieval import RetrievalConfig, Retriever, Scored
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "STYLES",
     "Citations",
     "Hit",
+    "Location",
     "RetrievalConfig",
     "Retriever",
     "Scored",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 
 from qa.errors import InputError
 from qa.ingest import author_names
@@ -39,15 +39,18 @@ _APA_MAX_AUTHORS = 20
 
 @dataclass(frozen=True)
 class Citations:
-    """One document (or sentence) cited in each supported style."""
+    """A reference to the document in each citation style, from its metadata (missing fields left out)."""
 
     gbt7714: str
+    """GB/T 7714-2015: 主要责任者. 题名[类型]. 出版者, 出版日期[引用日期]. URL."""
     apa: str
+    """APA 7: Author. (Year, Month Day). Title. Publisher. URL"""
     plain: str
+    """source:line for a hit, the document id for a document."""
 
     def as_dict(self) -> dict[str, str]:
         """JSON form: ``{"gbt7714", "apa", "plain"}``."""
-        return {"gbt7714": self.gbt7714, "apa": self.apa, "plain": self.plain}
+        return asdict(self)
 
 
 #: The style names, in the order of :class:`Citations`.

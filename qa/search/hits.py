@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from qa.index import CorpusIndex
 from qa.search.citation_styles import Citations, format_citations
@@ -20,13 +20,16 @@ class Location:
     """Where a sentence stands in a document."""
 
     source: str
+    """Document id."""
     start: int
+    """Offset of the sentence in the document's original text."""
     end: int
     line: int
+    """1-based line of the sentence's start."""
 
     def as_dict(self) -> dict[str, object]:
-        """JSON form."""
-        return {"source": self.source, "start": self.start, "end": self.end, "line": self.line}
+        """JSON form: the fields, in order."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
