@@ -88,6 +88,7 @@ class Location(BaseModel):
     start: int
     end: int
     line: int
+    page: int | None = None
 
 
 class HitScores(BaseModel):
@@ -102,7 +103,7 @@ class Citations(BaseModel):
 
     gbt7714: str = Field(
         ...,
-        description="GB/T 7714-2015: 主要责任者. 题名[类型]. 出版者, 出版日期[引用日期]. URL.",
+        description="GB/T 7714-2015: 主要责任者. 题名[类型]. 出版者, 出版日期: 页码[引用日期]. URL. (页码: a hit's)",
         examples=["西湖区加快培育数字经济生态圈[N]. 江西日报, 2022-03-17."],
     )
     apa: str = Field(
@@ -112,7 +113,7 @@ class Citations(BaseModel):
     )
     plain: str = Field(
         ...,
-        description="source:line for a hit, the document id for a document.",
+        description="source:line for a hit (then `, p. N` where it has a page), the document id for a document.",
         examples=["001_78f4f1f7e179c4c7.txt:20"],
     )
 
@@ -130,6 +131,9 @@ class HitModel(BaseModel):
     line: int = Field(..., description="1-based line of the sentence's start.")
     paragraph: int
     heading: list[str]
+    page: int | None = Field(
+        None, description="1-based page of the sentence's start (PDF; DOCX where the file records pages), else null."
+    )
     date: str | None = None
     publisher: str | None = None
     context: HitContext
@@ -177,13 +181,19 @@ class DocumentList(BaseModel):
 class DocumentDetail(DocumentSummary):
     """A document with its original text (the text every offset refers to)."""
 
-    checksum: str = Field(..., description="sha256 of the original text.")
+    checksum: str = Field(..., description="sha256 of the original text (of the file, for a PDF or DOCX).")
     extra: dict[str, str] = Field(
         default_factory=dict, description="Other metadata fields (type: the GB/T 7714 document type code)."
     )
     length: int = Field(..., description="Length of the original text in characters.")
     citation: Citations = Field(..., description="The whole document cited in each style.")
-    text: str
+    text: str = Field(..., description="The original text; for a PDF or DOCX, the text extracted from the file.")
+    pages: list[int] = Field(
+        default_factory=list, description="Offset in text where each page starts (page n at pages[n-1]); empty if none."
+    )
+    file: str | None = Field(
+        None, description="Path of the original file kept by the index (PDF, DOCX), e.g. to open it at a page."
+    )
 
 
 class Sentence(BaseModel):

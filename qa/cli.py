@@ -28,6 +28,7 @@ from qa.runs import (
 )
 from qa.search import compose
 from qa.settings import Settings
+from qa.types import Chunk
 
 app = typer.Typer(
     help="chuchu (出处): ask questions about documents and get the exact source sentences back.",
@@ -142,10 +143,16 @@ def ask(
     for hit in reply.hits:
         c = hit.chunk
         typer.echo(f"[{hit.rank}] {c.cited}")
-        typer.echo(f"    {hit.title} — {c.source}:{c.line} [{c.start}:{c.end}] score {hit.score:.2f}")
+        typer.echo(f"    {hit.title} — {_where(c)} score {hit.score:.2f}")
 
 
 _MARKS = {"verbatim": "=", "near-verbatim": "≈", "paraphrase": "~", "mismatch": "≠"}
+
+
+def _where(chunk: Chunk) -> str:
+    """``source:line [start:end]``, then ``p. N`` for a sentence on a known page."""
+    page = f" p. {chunk.page}" if chunk.page is not None else ""
+    return f"{chunk.source}:{chunk.line} [{chunk.start}:{chunk.end}]{page}"
 
 
 def _marked(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
@@ -172,7 +179,7 @@ def _print_check(check: ClaimCheck, style: str) -> None:
         for d in source.differences:
             stated = f"the source says “{d.source.text}”" if d.source else "the source does not say it"
             typer.echo(f"    {d.kind}: the claim says “{d.claim.text}”, {stated}")
-        typer.echo(f"    {c.source}:{c.line} [{c.start}:{c.end}]  {hit.citation.as_dict()[style]}")
+        typer.echo(f"    {_where(c)}  {hit.citation.as_dict()[style]}")
 
 
 @app.command()

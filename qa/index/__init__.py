@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from qa.index.lexical import TOKENIZER_VERSION, LexicalIndex, load_user_dictionary, tokenize
+from qa.index.originals import MEDIA_TYPES, read_original
 from qa.index.store import FORMAT_VERSION, CorpusIndex, StoredDocument, load_index, read_manifest, save_index
 from qa.index.update import IndexSummary, add_documents, open_for_update, remove_document, update_index
 
 __all__ = [
     "FORMAT_VERSION",
+    "MEDIA_TYPES",
     "TOKENIZER_VERSION",
     "CorpusIndex",
     "IndexSummary",
@@ -18,6 +20,7 @@ __all__ = [
     "load_user_dictionary",
     "open_for_update",
     "read_manifest",
+    "read_original",
     "remove_document",
     "save_index",
     "tokenize",

@@ -4,7 +4,8 @@ Files: ``manifest.json`` (format version, model id, dimension, metric, segmenter
 and tokenizer versions, per-document checksums, package versions), ``documents.jsonl``
 (id, checksum, metadata, original text), ``chunks.jsonl`` (one sentence a line with its
 vector id, offsets, lexical tokens and the keys of the texts that were embedded) and two
-vector indexes under the same ids: the sentences alone and the sentences in context.
+vector indexes under the same ids: the sentences alone and the sentences in context; PDF and
+DOCX files are kept under ``originals/`` (see :mod:`qa.index.originals`).
 A save writes a temporary sibling directory and renames it into place, so a crash never leaves a half-written index.
 """
 
@@ -25,6 +26,7 @@ import numpy as np
 from embeddings.vector_index import VectorIndex, new_vector_index, open_vector_index
 from qa.errors import IndexMismatchError, NotFoundError
 from qa.index.lexical import TOKENIZER_VERSION, LexicalIndex
+from qa.index.originals import write_originals
 from qa.ingest import CONTEXT_VERSION, SEGMENTER_VERSION
 from qa.types import Chunk, DocumentMeta
 
@@ -44,6 +46,9 @@ class StoredDocument:
     checksum: str
     meta: DocumentMeta
     chunk_ids: tuple[int, ...]
+    pages: tuple[int, ...] = ()
+    file_kind: str | None = None  # "pdf" / "docx": the original file is kept (see qa.index.originals)
+    file_data: bytes | None = field(default=None, repr=False, compare=False)  # until it is saved
 
 
 @dataclass
@@ -165,9 +170,12 @@ def save_index(index: CorpusIndex, directory: Path) -> None:
     try:
         docs = [
             {"id": d.id, "checksum": d.checksum, "meta": d.meta.as_dict(), "chunk_ids": d.chunk_ids, "text": d.original}
+            | ({"pages": d.pages} if d.pages else {})
+            | ({"file_kind": d.file_kind} if d.file_kind else {})
             for d in index.documents.values()
         ]
         _write_jsonl(tmp / "documents.jsonl", docs)
+        write_originals(tmp, directory if directory.exists() else None, index.documents.values())
         _write_jsonl(tmp / "chunks.jsonl", [_chunk_row(i, c) for i, c in sorted(index.chunks.items())])
         for name, vectors in ((SENTENCE_DIR, index.vector_index), (CONTEXT_DIR, index.context_index)):
             (tmp / name).mkdir()
@@ -195,6 +203,7 @@ def _chunk_row(chunk_id: int, item: IndexedChunk) -> dict[str, Any]:
         "line": c.line,
         "paragraph": c.paragraph,
         "heading": list(c.heading),
+        "page": c.page,
         "tokens": item.tokens,
         "key": item.key,
         "context_key": item.context_key,
@@ -265,7 +274,13 @@ def _load_checked(directory: Path, manifest: dict[str, Any]) -> CorpusIndex:
             **{k: v for k, v in row["meta"].items() if k != "extra"}, extra=row["meta"].get("extra", {})
         )
         index.documents[row["id"]] = StoredDocument(
-            row["id"], row["text"], row["checksum"], meta, tuple(row["chunk_ids"])
+            row["id"],
+            row["text"],
+            row["checksum"],
+            meta,
+            tuple(row["chunk_ids"]),
+            tuple(row.get("pages", ())),
+            row.get("file_kind"),
         )
     for row in _read_jsonl(directory / "chunks.jsonl"):
         original = index.documents[row["source"]].original
@@ -279,6 +294,7 @@ def _load_checked(directory: Path, manifest: dict[str, Any]) -> CorpusIndex:
             line=row["line"],
             paragraph=row["paragraph"],
             heading=tuple(row["heading"]),
+            page=row.get("page"),
         )
         index.chunks[row["id"]] = IndexedChunk(chunk, row["tokens"], row["key"], row["context_key"])
     return index

@@ -23,10 +23,12 @@ class Location:
     start: int
     end: int
     line: int
+    page: int | None = None
 
     def as_dict(self) -> dict[str, object]:
-        """JSON form."""
-        return {"source": self.source, "start": self.start, "end": self.end, "line": self.line}
+        """JSON form (``page`` only where the document has pages)."""
+        out: dict[str, object] = {"source": self.source, "start": self.start, "end": self.end, "line": self.line}
+        return out if self.page is None else {**out, "page": self.page}
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,10 @@ class Hit:
     also_at: tuple[Location, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
-        """The batch-contract form: rank, score, source, start, end, text, title, then the rest."""
+        """The batch-contract form: rank, score, source, start, end, text, title, then the rest.
+
+        ``page`` is the 1-based page of the sentence's start (PDF, a DOCX that records pages), else None.
+        """
         c = self.chunk
         out: dict[str, object] = {
             "rank": self.rank,
@@ -62,6 +67,7 @@ class Hit:
             "line": c.line,
             "paragraph": c.paragraph,
             "heading": list(c.heading),
+            "page": c.page,
         }
         for key in ("date", "publisher"):
             value = getattr(self, key)
@@ -104,7 +110,7 @@ def build_hits(index: CorpusIndex, ranked: Sequence[Scored], k: int) -> list[Hit
         key = _WS.sub("", chunk.text)
         if key in by_text:
             c = chunk
-            extra[by_text[key]].append(Location(c.source, c.start, c.end, c.line))
+            extra[by_text[key]].append(Location(c.source, c.start, c.end, c.line, c.page))
             continue
         if len(hits) == k:
             continue
@@ -126,7 +132,7 @@ def build_hits(index: CorpusIndex, ranked: Sequence[Scored], k: int) -> list[Hit
                 p_end,
                 item.dense,
                 item.lexical,
-                format_citations(meta, chunk.source, chunk.line, accessed=today),
+                format_citations(meta, chunk.source, chunk.line, accessed=today, page=chunk.page),
             )
         )
     return [replace(h, also_at=tuple(extra[i])) for i, h in enumerate(hits)]
