@@ -69,12 +69,15 @@ def test_the_document_view_marks_the_pages(pdf_page: Page) -> None:
     expect(markers.nth(1)).to_have_text("p. 2")
     target = pdf_page.get_by_test_id("doc-target")
     expect(target).to_have_text(binary_docs.TABLE[1][0])
-    assert pdf_page.evaluate(
-        """() => {
+    assert (
+        pdf_page.evaluate(
+            """() => {
           const target = document.getElementById("target");
           const markers = [...document.querySelectorAll('[data-testid="page-marker"]')];
           return markers.filter((m) => m.compareDocumentPosition(target) & Node.DOCUMENT_POSITION_FOLLOWING).length;
         }"""
-    ) == 2, "the cited cell sits after the second page's marker"
+        )
+        == 2
+    ), "the cited cell sits after the second page's marker"
     expect(pdf_page.get_by_test_id("doc-file")).to_have_attribute("href", "/v1/documents/sample.pdf/file#page=2")
     shot(pdf_page, "pdf-document")
