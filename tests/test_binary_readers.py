@@ -219,3 +219,24 @@ def test_chromium_printed_seeds_read_back_exactly(chromium_seeds: Path) -> None:
         total += len(found)
         assert len(doc.pages) >= 2
     assert whole / total >= 0.95, f"{whole} of {total} paragraphs whole"
+
+
+def test_docx_footnotes_come_after_the_body(tmp_path: Path) -> None:
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    document = docx.Document()
+    document.add_paragraph("正文一句。")
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    notes = (
+        f'<w:footnotes xmlns:w="{w}"><w:footnote w:id="0"><w:p><w:r><w:t>-</w:t></w:r></w:p></w:footnote>'
+        '<w:footnote w:id="1"><w:p><w:r><w:t>数据来源：渝中区统计局。</w:t></w:r></w:p></w:footnote></w:footnotes>'
+    )
+    content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+    part = Part(PackURI("/word/footnotes.xml"), content_type, notes.encode("utf-8"), document.part.package)
+    document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
+    path = tmp_path / "notes.docx"
+    document.save(str(path))
+    doc = read_file(path, path.name)
+    assert [c.cited for c in segment(doc)] == ["正文一句。", "数据来源：渝中区统计局。"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -21,6 +22,11 @@ from qa.index import load_index, read_original
 from qa.search import RetrievalConfig, format_citations
 from qa.settings import Settings
 from qa.types import DocumentMeta
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture
@@ -93,6 +99,24 @@ def test_cli_shows_the_page(corpus: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["ask", binary_docs.SPANNING, "--index", index, "--model", "fake", "-k", "1"])
     assert result.exit_code == 0, result.output
     assert "sample.pdf:" in result.output and " p. 1 " in result.output
+
+
+def test_batch_and_claims_over_a_pdf(corpus: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    index = str(tmp_path / "index")
+    assert runner.invoke(app, ["index", str(corpus / "sample.pdf"), "--index", index, "--model", "fake"]).exit_code == 0
+    questions = tmp_path / "q.txt"
+    questions.write_text(binary_docs.SPANNING + "\n", encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+    args = ["batch", str(questions), "--index", index, "--output", str(output), "--model", "fake", "-k", "2"]
+    assert runner.invoke(app, args).exit_code == 0
+    top = json.loads(output.read_text(encoding="utf-8").splitlines()[0])["hits"][0]
+    assert (top["text"], top["page"]) == (binary_docs.SPANNING, 1)
+    encoder = FakeEncoder()
+    engine = Engine(load_index(Path(index), model_id=encoder.model_id), encoder, RetrievalConfig())
+    check = engine.cite(binary_docs.SPANNING.replace("第二页", "第三页"))
+    assert check.sources[0].hit.chunk.page == 1
+    assert check.sources[0].verdict in {"mismatch", "near-verbatim"}
 
 
 def test_cli_refuses_an_encrypted_pdf_clearly(binary_samples: BinarySamples, tmp_path: Path) -> None:
