@@ -28,6 +28,7 @@ ENGLISH = (
     "The district attracted many internet companies in 2018, and the park now hosts more than three hundred "
     "firms working on digital services."
 )
+BOLD_HEADING = "Parks and firms"
 FILLER = "渝中区持续推进数字经济发展，楼宇经济和互联网产业集聚效应明显增强。"
 
 
@@ -146,9 +147,9 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def feature_pdf(out: Path, *, password: str | None = None) -> Path:
-    """Three pages drawn line by line: a heading, paragraphs, a sentence cut by the page break,
-    English text, a ruled table, a running header and page numbers; the third page is an image
-    only (a scan without text). With ``password``, the file is encrypted.
+    """Three pages drawn line by line: a large heading, a bold heading, paragraphs, a sentence cut
+    by the page break, English text, a ruled table, a running header and page numbers; the third
+    page is an image only (a scan without text). With ``password``, the file is encrypted.
     """
     from PIL import Image, ImageDraw
     from reportlab.lib.pagesizes import A4
@@ -185,6 +186,9 @@ def feature_pdf(out: Path, *, password: str | None = None) -> Path:
         canvas.drawString(72, y, line)
         y -= 17
     y -= 17
+    canvas.setFont("Helvetica-Bold", 11)
+    canvas.drawString(72, y, BOLD_HEADING)
+    y -= 24
     canvas.setFont("Helvetica", 11)
     for line in ("The district attracted many internet companies in 2018, and the park now hosts",
                  "more than three hundred firms working on digital services."):  # fmt: skip

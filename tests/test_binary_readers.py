@@ -61,12 +61,15 @@ def test_pdf_running_header_and_page_numbers_are_left_out(binary_samples: Binary
 def test_pdf_heading_table_cells_and_metadata(binary_samples: BinarySamples) -> None:
     doc = read_file(binary_samples.feature_pdf, "sample.pdf")
     headings = [doc.original[b.start : b.end] for b in doc.blocks if b.kind == "heading"]
-    assert headings == ["第一章 总体情况"]
+    assert headings == ["第一章 总体情况", binary_docs.BOLD_HEADING]
+    assert [b.level for b in doc.blocks if b.kind == "heading"] == [1, 2]
     chunks = segment(doc)
     cells = [c.cited for c in chunks if c.page == 2 and c.cited in {cell for row in binary_docs.TABLE for cell in row}]
     assert cells == [cell for row in binary_docs.TABLE for cell in row]
     assert "U创空间\t1.2亿元\t3亿元\n" in doc.original
-    assert all(c.heading == ("第一章 总体情况",) for c in chunks[1:])
+    english = next(c for c in chunks if c.cited == binary_docs.ENGLISH)
+    assert english.heading == ("第一章 总体情况", binary_docs.BOLD_HEADING)
+    assert all(c.heading == ("第一章 总体情况",) for c in chunks[1 : chunks.index(english) - 1])
     assert (doc.meta.title, doc.meta.author) == ("数字经济样本", "渝中区统计局")
 
 
