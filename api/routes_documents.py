@@ -7,14 +7,18 @@ server. Writes need the API key and update the index copy-on-write (see :mod:`ap
 from __future__ import annotations
 
 import datetime
+from pathlib import PurePosixPath
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from api.deps import CurrentEngine, State, require_api_key
 from api.errors import RequestError, error_responses
 from api.schemas import (
-    DocumentCreate,
     DocumentDetail,
     DocumentIn,
     DocumentList,
@@ -23,8 +27,9 @@ from api.schemas import (
     Sentence,
     WriteResult,
 )
+from api.uploads import REQUEST_BODY, incoming_document
 from qa.engine import Engine
-from qa.index import StoredDocument
+from qa.index import MEDIA_TYPES, StoredDocument, read_original
 from qa.ingest import parse_document
 from qa.search import format_citations
 from qa.types import Document
@@ -62,6 +67,27 @@ def list_documents(
     return DocumentList(total=len(ids), offset=offset, documents=page)
 
 
+def _path(doc_id: str) -> str:
+    return "/v1/documents/" + "/".join(quote(part, safe="") for part in doc_id.split("/"))
+
+
+@router.get(
+    "/{doc_id:path}/file",
+    response_class=Response,
+    summary="The original PDF or DOCX file of a document (open a PDF at page n with #page=n)",
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}, **error_responses(404, 409, 422)},
+)
+def get_file(doc_id: DocId, engine: CurrentEngine, state: State) -> Response:
+    """The file a PDF or DOCX document was read from, as the index keeps it (checked against its checksum)."""
+    if doc_id not in engine.index.documents and f"{doc_id}/file" in engine.index.documents:
+        return JSONResponse(jsonable_encoder(get_document(f"{doc_id}/file", engine)))  # an id ending in /file
+    doc = engine.index.document(doc_id)
+    data = read_original(state.settings.index_dir, doc)
+    name = quote(PurePosixPath(doc.id).name, safe="")
+    headers = {"Content-Disposition": f"inline; filename*=UTF-8''{name}", "X-Content-Type-Options": "nosniff"}
+    return Response(data, media_type=MEDIA_TYPES[doc.file_kind or ""], headers=headers)
+
+
 @router.get(
     "/{doc_id:path}",
     response_model=DocumentDetail | DocumentSpan,
@@ -89,8 +115,9 @@ def get_document(
     if start is None and end is None:
         citation = format_citations(doc.meta, doc.id, accessed=datetime.date.today())
         meta = {"checksum": doc.checksum, "extra": dict(doc.meta.extra), "length": len(doc.original)}
+        where = {"pages": list(doc.pages), "file": f"{_path(doc.id)}/file" if doc.file_kind else None}
         return DocumentDetail.model_validate(
-            {**_summary(doc), **meta, "citation": citation.as_dict(), "text": doc.original}
+            {**_summary(doc), **meta, **where, "citation": citation.as_dict(), "text": doc.original}
         )
     return _span(engine, doc, 0 if start is None else start, len(doc.original) if end is None else end)
 
@@ -146,12 +173,18 @@ def _result(doc_id: str, status: str, engine: Engine) -> WriteResult:
     status_code=201,
     summary="Add a document (409 if the id exists)",
     dependencies=_GUARD,
-    responses=error_responses(400, 401, 403, 409, 413, 422),
+    responses=error_responses(400, 401, 403, 409, 413, 415, 422),
+    openapi_extra={"requestBody": REQUEST_BODY},
 )
-def create_document(body: DocumentCreate, state: State) -> WriteResult:
-    """Read, segment and embed a new document into the index (needs ``X-API-Key``)."""
-    status, engine = state.create(_parse(body.id, body))
-    return _result(body.id, status, engine)
+async def create_document(request: Request, state: State) -> WriteResult:
+    """Read, segment and embed a new document into the index (needs ``X-API-Key``).
+
+    The body is JSON (``id``, ``text``, metadata) or a multipart ``file`` (PDF, DOCX, .txt, .md,
+    .html) with optional ``id`` (default: the file name) and metadata fields.
+    """
+    doc = await incoming_document(request)
+    status, engine = await run_in_threadpool(state.create, doc)
+    return _result(doc.id, status, engine)
 
 
 @router.put(

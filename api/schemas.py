@@ -144,6 +144,9 @@ class HitModel(BaseModel):
     line: int = Field(..., description="1-based line of the sentence's start.")
     paragraph: int
     heading: list[str]
+    page: int | None = Field(
+        None, description="1-based page of the sentence's start (PDF; DOCX where the file records pages), else null."
+    )
     date: str | None = None
     publisher: str | None = None
     context: HitContext
@@ -193,13 +196,19 @@ class DocumentDetail(DocumentSummary):
 
     model_config = ConfigDict(use_attribute_docstrings=True)
 
-    checksum: str = Field(..., description="sha256 of the original text.")
+    checksum: str = Field(..., description="sha256 of the original text (of the file, for a PDF or DOCX).")
     extra: dict[str, str] = Field(
         default_factory=dict, description="Other metadata fields (type: the GB/T 7714 document type code)."
     )
     length: int = Field(..., description="Length of the original text in characters.")
     citation: Citations = Field(..., description="The whole document cited in each style.")
-    text: str
+    text: str = Field(..., description="The original text; for a PDF or DOCX, the text extracted from the file.")
+    pages: list[int] = Field(
+        default_factory=list, description="Offset in text where each page starts (page n at pages[n-1]); empty if none."
+    )
+    file: str | None = Field(
+        None, description="Path of the original file kept by the index (PDF, DOCX), e.g. to open it at a page."
+    )
 
 
 class Sentence(BaseModel):

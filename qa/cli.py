@@ -216,7 +216,7 @@ def ask(
     for hit in reply.hits:
         c = hit.chunk
         typer.echo(f"[{hit.rank}] {c.cited}")
-        typer.echo(f"    {hit.title} — {c.source}:{c.line} [{c.start}:{c.end}] score {hit.score:.2f}")
+        typer.echo(f"    {hit.title} — {c.where()} score {hit.score:.2f}")
 
 
 @app.command()

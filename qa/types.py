@@ -45,12 +45,23 @@ class Block:
     level: int = 0
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """The bytes of a binary document (PDF, DOCX) whose ``original`` text was extracted from them."""
+
+    kind: str  # "pdf" or "docx": also the file name suffix the index keeps the copy under
+    data: bytes = field(repr=False)
+
+
 @dataclass(frozen=True, eq=False)
 class Document:
     """A document as read from disk: its original text, a clean text and a map between them.
 
     ``starts[i]``/``ends[i]`` give the span of ``original`` that clean character ``i`` came
-    from (an HTML entity is one clean character for several original ones).
+    from (an HTML entity is one clean character for several original ones). A document read
+    from a PDF or DOCX file has its extracted text as ``original``, the file itself as
+    ``file``, and, where the file has pages, ``pages``: the offset of each page's first
+    character (page ``n`` starts at ``pages[n - 1]``).
     """
 
     id: str
@@ -60,6 +71,8 @@ class Document:
     ends: tuple[int, ...]
     blocks: tuple[Block, ...]
     meta: DocumentMeta
+    pages: tuple[int, ...] = ()
+    file: SourceFile | None = None
 
     def original_span(self, clean_start: int, clean_end: int) -> tuple[int, int]:
         """Original-text offsets covering the clean range ``[clean_start, clean_end)``."""
@@ -69,8 +82,9 @@ class Document:
 
     @cached_property
     def checksum(self) -> str:
-        """sha256 of the original text (UTF-8), used to detect changed documents."""
-        return hashlib.sha256(self.original.encode("utf-8")).hexdigest()
+        """sha256 of the file bytes (PDF, DOCX) or of the original text (UTF-8): detects changed documents."""
+        data = self.file.data if self.file is not None else self.original.encode("utf-8")
+        return hashlib.sha256(data).hexdigest()
 
     @cached_property
     def _line_starts(self) -> tuple[int, ...]:
@@ -79,6 +93,15 @@ class Document:
     def line_of(self, offset: int) -> int:
         """1-based line number of an offset into the original text."""
         return bisect_right(self._line_starts, offset)
+
+    def page_of(self, offset: int) -> int | None:
+        """1-based page of an offset into the original text; None for a document without pages."""
+        return page_at(self.pages, offset)
+
+
+def page_at(pages: tuple[int, ...], offset: int) -> int | None:
+    """1-based page holding ``offset``, given each page's start offset; None when there are no pages."""
+    return bisect_right(pages, offset) if pages else None
 
 
 @dataclass(frozen=True)
@@ -98,6 +121,12 @@ class Chunk:
     line: int
     paragraph: int
     heading: tuple[str, ...] = ()
+    page: int | None = None
+
+    def where(self) -> str:
+        """``source:line [start:end]``, then ``p. N`` for a sentence on a known page: how people find it."""
+        page = f" p. {self.page}" if self.page is not None else ""
+        return f"{self.source}:{self.line} [{self.start}:{self.end}]{page}"
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form printed by ``qa chunks``."""
@@ -111,6 +140,8 @@ class Chunk:
             "paragraph": self.paragraph,
             "heading": list(self.heading),
         }
+        if self.page is not None:
+            out["page"] = self.page
         if self.text != self.cited:
             out["clean_text"] = self.text
         return out

@@ -322,7 +322,11 @@ def test_openapi_describes_every_endpoint(client: TestClient) -> None:
     } <= set(spec["paths"])
     assert {"get", "put", "delete"} <= set(spec["paths"]["/v1/documents/{doc_id}"])
     schemas = spec["components"]["schemas"]
-    assert {"AskRequest", "AskResponse", "ChatRequest", "HitModel", "ErrorResponse", "DocumentCreate"} <= set(schemas)
+    assert {"AskRequest", "AskResponse", "ChatRequest", "HitModel", "ErrorResponse"} <= set(schemas)
+    upload = spec["paths"]["/v1/documents"]["post"]["requestBody"]["content"]
+    assert upload["application/json"]["schema"]["title"] == "DocumentCreate"
+    assert upload["multipart/form-data"]["schema"]["required"] == ["file"]
+    assert "application/pdf" in spec["paths"]["/v1/documents/{doc_id}/file"]["get"]["responses"]["200"]["content"]
     assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
     assert "422" in spec["paths"]["/v1/ask"]["post"]["responses"]
 

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -72,6 +73,13 @@ def _wait_ready(base: str, thread: threading.Thread) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app over the seed corpus on a free port; its base URL."""
     settings = Settings(_env_file=None, corpus=SEEDS, index_dir=tmp_path_factory.mktemp("browser") / "index")
+    with serve(settings) as base:
+        yield base
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """The app with these settings, served on a free localhost port in a thread; its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -33,6 +33,10 @@ TEST_IDS = [
     "lang",
     "error",
     "no-support",
+    "page",
+    "open-file",
+    "page-marker",
+    "doc-file",
 ]
 
 

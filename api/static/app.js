@@ -55,6 +55,10 @@
       metaCitation: "引用",
       metaLocation: "位置",
       line: "第 {0} 行",
+      page: "第 {0} 页",
+      openFile: "打开原文件（第 {0} 页）",
+      openFileWhole: "打开原文件",
+      metaFile: "原文件",
       alsoAt: "另见",
       score: "得分",
       diffClaim: "说法",
@@ -122,6 +126,10 @@
       metaCitation: "Citation",
       metaLocation: "Position",
       line: "line {0}",
+      page: "p. {0}",
+      openFile: "Open the original at p. {0}",
+      openFileWhole: "Open the original file",
+      metaFile: "Original file",
       alsoAt: "Also at",
       score: "score",
       diffClaim: "claim",
@@ -428,10 +436,20 @@
     for (const extra of [hit.date, hit.publisher]) {
       if (extra) parts.push(el("span", { class: "sep", "aria-hidden": "true" }, "·"), el("span", null, String(extra)));
     }
+    if (Number.isInteger(hit.page)) {
+      parts.push(el("span", { class: "sep", "aria-hidden": "true" }, "·"), el("span", { class: "page", "data-testid": "page" }, t("page", hit.page)));
+    }
     if (Array.isArray(hit.heading) && hit.heading.length) {
       parts.push(el("span", { class: "sep", "aria-hidden": "true" }, "·"), el("span", { class: "heading" }, hit.heading.join(" › ")));
     }
     return el("p", { class: "meta" }, ...parts);
+  }
+
+  /** A link opening a document's original file (a PDF at `page`), in a new tab. */
+  function fileLink(path, page, testid) {
+    const href = Number.isInteger(page) ? `${path}#page=${page}` : path;
+    const label = Number.isInteger(page) ? t("openFile", page) : t("openFileWhole");
+    return el("a", { class: "open-file", href, target: "_blank", rel: "noopener", "data-testid": testid }, label);
   }
 
   function alsoAt(hit) {
@@ -535,7 +553,13 @@
       withVerdict ? differencesList(hit) : null,
       alsoAt(hit),
       el("p", { class: "citation", "data-testid": "citation" }, citationText(hit, currentStyle())),
-      el("div", { class: "actions" }, ...copyControls(hit), documentLink(hit)),
+      el(
+        "div",
+        { class: "actions" },
+        ...copyControls(hit),
+        documentLink(hit),
+        Number.isInteger(hit.page) ? fileLink(`${documentPath(hit.source)}/file`, hit.page, "open-file") : null,
+      ),
     );
     return el("li", null, card);
   }
@@ -683,7 +707,12 @@
     const rows = [];
     const row = (label, value) => rows.push(el("div", null, el("dt", null, t(label)), el("dd", null, value)));
     row("metaId", el("code", null, String(doc.id)));
-    if (valid) row("metaLocation", el("code", null, `${doc.id}:${lineOf(doc.text, start)} [${start}, ${end})`));
+    const page = valid ? pageOf(doc, start) : null;
+    const where = `${doc.id}:${lineOf(doc.text, start)} [${start}, ${end})${page ? ` ${t("page", page)}` : ""}`;
+    if (valid) row("metaLocation", el("code", null, where));
+    if (typeof doc.file === "string" && doc.file.startsWith("/v1/documents/")) {
+      row("metaFile", fileLink(doc.file, page, "doc-file"));
+    }
     if (doc.date) row("metaDate", String(doc.date));
     if (doc.publisher) row("metaPublisher", String(doc.publisher));
     if (doc.author) row("metaAuthor", String(doc.author));
@@ -693,6 +722,30 @@
     const citation = doc.citation ? citationText({ ...doc, source: doc.id, line: 1 }, currentStyle()) : null;
     if (citation) row("metaCitation", citation);
     return el("dl", { class: "doc-meta" }, ...rows);
+  }
+
+  /** The page (1-based) holding `offset`, from the document's page starts; null without pages. */
+  function pageOf(doc, offset) {
+    const pages = Array.isArray(doc.pages) ? doc.pages : [];
+    let page = null;
+    pages.forEach((start, i) => {
+      if (Number.isInteger(start) && start <= offset) page = i + 1;
+    });
+    return page;
+  }
+
+  /** The document text with a "p. N" marker where each page starts (none for a document without pages). */
+  function pagedText(doc, text, layers) {
+    const pages = (Array.isArray(doc.pages) ? doc.pages : []).filter((p) => Number.isInteger(p) && p >= 0 && p <= text.length);
+    if (!pages.length) return highlighted(text, 0, layers);
+    const frag = document.createDocumentFragment();
+    pages.forEach((start, i) => {
+      const end = i + 1 < pages.length ? Math.max(pages[i + 1], start) : text.length;
+      frag.append(el("span", { class: "page-marker", "data-testid": "page-marker", "data-page": i + 1 }, t("page", i + 1)));
+      frag.append(highlighted(text.slice(start, end), start, layers));
+    });
+    if (pages[0] > 0) frag.prepend(highlighted(text.slice(0, pages[0]), 0, layers));
+    return frag;
   }
 
   function renderDocument() {
@@ -708,7 +761,7 @@
       el("h2", { id: "doc-title", class: "doc-title" }, String(doc.title || doc.id)),
       documentMeta(doc, start, end, valid),
       valid || start === null ? null : el("p", { class: "notice" }, t("badSpan")),
-      el("div", { class: "doc-text", lang: "zh", "data-testid": "doc-text" }, highlighted(text, 0, layers)),
+      el("div", { class: "doc-text", lang: "zh", "data-testid": "doc-text" }, pagedText(doc, text, layers)),
     );
   }
 

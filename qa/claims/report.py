@@ -34,4 +34,4 @@ def check_lines(check: ClaimCheck, style: str) -> Iterator[str]:
         for d in source.differences:
             stated = f"the source says “{d.source.text}”" if d.source else "the source does not say it"
             yield f"    {d.kind}: the claim says “{d.claim.text}”, {stated}"
-        yield f"    {c.source}:{c.line} [{c.start}:{c.end}]  {hit.citation.as_dict()[style]}"
+        yield f"    {c.where()}  {hit.citation.as_dict()[style]}"

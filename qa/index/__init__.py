@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from qa.index.layout import MANIFEST, directory_state, read_current, read_manifest, writing
 from qa.index.lexical import TOKENIZER_VERSION, LexicalIndex, load_user_dictionary, tokenize
+from qa.index.originals import MEDIA_TYPES, read_original
 from qa.index.store import FORMAT_VERSION, CorpusIndex, StoredDocument, load_index, save_index
 from qa.index.update import IndexSummary, add_documents, open_for_update, remove_document, update_index
 
 __all__ = [
     "FORMAT_VERSION",
     "MANIFEST",
+    "MEDIA_TYPES",
     "TOKENIZER_VERSION",
     "CorpusIndex",
     "IndexSummary",
@@ -22,6 +24,7 @@ __all__ = [
     "open_for_update",
     "read_current",
     "read_manifest",
+    "read_original",
     "remove_document",
     "save_index",
     "tokenize",

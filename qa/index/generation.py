@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -87,15 +87,33 @@ def _rows(directory: Path, path: Path) -> Iterator[dict[str, Any]]:
         raise damaged(directory, str(exc)) from None
 
 
-def read_documents(directory: Path, folder: Path) -> dict[str, tuple[str, str, DocumentMeta, tuple[int, ...]]]:
-    """Documents by id: (original text, checksum, metadata, chunk ids)."""
+class DocumentRow(NamedTuple):
+    """One stored document as read from its generation."""
+
+    text: str
+    checksum: str
+    meta: DocumentMeta
+    chunk_ids: tuple[int, ...]
+    pages: tuple[int, ...]
+    file_kind: str | None
+
+
+def read_documents(directory: Path, folder: Path) -> dict[str, DocumentRow]:
+    """Documents by id (damaged if a row lacks a field)."""
     out = {}
     for row in _rows(directory, folder / DOCUMENTS):
         try:
             meta = DocumentMeta(
                 **{k: v for k, v in row["meta"].items() if k != "extra"}, extra=row["meta"].get("extra", {})
             )
-            out[row["id"]] = (row["text"], row["checksum"], meta, tuple(int(i) for i in row["chunk_ids"]))
+            out[row["id"]] = DocumentRow(
+                row["text"],
+                row["checksum"],
+                meta,
+                tuple(int(i) for i in row["chunk_ids"]),
+                tuple(int(p) for p in row.get("pages", ())),
+                row.get("file_kind"),
+            )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise damaged(directory, f"{DOCUMENTS}: a document lacks {exc}") from None
     return out
@@ -129,6 +147,7 @@ def read_chunks(directory: Path, folder: Path, originals: dict[str, str]) -> Ite
                 line=row["line"],
                 paragraph=row["paragraph"],
                 heading=tuple(row["heading"]),
+                page=row.get("page"),
             )
             stored = (int(row["id"]), chunk, list(row["tokens"]), str(row["key"]), str(row["context_key"]))
         except KeyError as exc:

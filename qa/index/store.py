@@ -6,6 +6,7 @@ version, model id, dimension, metric, segmenter, context and tokenizer versions,
 checksums, the checksum of every file and the package versions. A save writes a new
 generation and commits it with one atomic rename of ``CURRENT``; a load checks every file
 against the manifest and refuses a damaged index with one line naming the file and the fix.
+PDF and DOCX files are kept in the generation too (see :mod:`qa.index.originals`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from qa.index.layout import (
     writing,
 )
 from qa.index.lexical import TOKENIZER_VERSION, LexicalIndex
+from qa.index.originals import write_originals
 from qa.ingest import CONTEXT_VERSION, SEGMENTER_VERSION
 from qa.types import Chunk, DocumentMeta
 
@@ -52,6 +54,9 @@ class StoredDocument:
     checksum: str
     meta: DocumentMeta
     chunk_ids: tuple[int, ...]
+    pages: tuple[int, ...] = ()
+    file_kind: str | None = None  # "pdf" / "docx": the original file is kept (see qa.index.originals)
+    file_data: bytes | None = field(default=None, repr=False, compare=False)  # until it is saved
 
 
 @dataclass
@@ -172,8 +177,12 @@ def save_index(index: CorpusIndex, directory: Path) -> str:
 def _write_generation(index: CorpusIndex, folder: Path) -> None:
     docs = [
         {"id": d.id, "checksum": d.checksum, "meta": d.meta.as_dict(), "chunk_ids": d.chunk_ids, "text": d.original}
+        | ({"pages": d.pages} if d.pages else {})
+        | ({"file_kind": d.file_kind} if d.file_kind else {})
         for d in index.documents.values()
     ]
+    previous = folder.parent / index.generation if index.generation else None
+    write_originals(folder, previous, index.documents.values())
     chunks = [_chunk_row(i, c) for i, c in sorted(index.chunks.items())]
     vectors = {files.SENTENCE_DIR: index.sentence_index, files.CONTEXT_DIR: index.context_index}
     digests = files.write_files(folder, docs, chunks, vectors)
@@ -192,6 +201,7 @@ def _chunk_row(chunk_id: int, item: IndexedChunk) -> dict[str, Any]:
         "line": c.line,
         "paragraph": c.paragraph,
         "heading": list(c.heading),
+        "page": c.page,
         "tokens": item.tokens,
         "key": item.key,
         "context_key": item.context_key,
@@ -258,18 +268,22 @@ def _read_generation(directory: Path, folder: Path, manifest: dict[str, Any], *,
     }
     index = CorpusIndex(model_id, dim, vectors[files.SENTENCE_DIR], vectors[files.CONTEXT_DIR])
     stored = files.read_documents(directory, folder)
-    originals = {doc_id: doc[0] for doc_id, doc in stored.items()}
+    originals = {doc_id: doc.text for doc_id, doc in stored.items()}
     keys: dict[int, tuple[str, str]] = {}
     for chunk_id, chunk, tokens, key, context_key in files.read_chunks(directory, folder, originals):
         if chunk_id in index.chunks:
             raise damaged(directory, f"{files.CHUNKS}: sentence id {chunk_id} appears twice")
         index.chunks[chunk_id] = IndexedChunk(chunk, tokens, key, context_key)
         keys[chunk_id] = (chunk.text, key)
-    for doc_id, (original, checksum, meta, chunk_ids) in stored.items():
-        index.documents[doc_id] = StoredDocument(doc_id, original, checksum, meta, chunk_ids)
+    for doc_id, doc in stored.items():
+        index.documents[doc_id] = StoredDocument(
+            doc_id, doc.text, doc.checksum, doc.meta, doc.chunk_ids, doc.pages, doc.file_kind
+        )
     sources = {i: item.chunk.source for i, item in index.chunks.items()}
-    files.check_structure(directory, manifest, {d: (doc[1], doc[3]) for d, doc in stored.items()}, sources, vectors)
+    files.check_structure(
+        directory, manifest, {d: (doc.checksum, doc.chunk_ids) for d, doc in stored.items()}, sources, vectors
+    )
     if deep:
-        checksums = {doc_id: doc[1] for doc_id, doc in stored.items()}
+        checksums = {doc_id: doc.checksum for doc_id, doc in stored.items()}
         files.check_content(directory, checksums, originals, keys, vectors)
     return index

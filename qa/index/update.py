@@ -137,7 +137,16 @@ def add_documents(
         chunk_ids = tuple(int(i) for i in ids[position : position + len(items)])
         position += len(items)
         index.chunks.update(zip(chunk_ids, items, strict=True))
-        index.documents[doc.id] = StoredDocument(doc.id, doc.original, doc.checksum, doc.meta, chunk_ids)
+        index.documents[doc.id] = StoredDocument(
+            doc.id,
+            doc.original,
+            doc.checksum,
+            doc.meta,
+            chunk_ids,
+            doc.pages,
+            doc.file.kind if doc.file else None,
+            doc.file.data if doc.file else None,
+        )
     index.invalidate_caches()
     return stats.embedded, stats.reused
 

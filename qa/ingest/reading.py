@@ -18,15 +18,18 @@ import yaml
 from charset_normalizer import from_bytes
 
 from qa.errors import InputError
+from qa.ingest.binary import BINARY_KINDS, legacy_word_message, parse_binary
+from qa.ingest.docx import UnreadableDocxError
 from qa.ingest.jsonlines import iter_json_objects
 from qa.ingest.markup import CleanTextBuilder, clean_html, clean_markdown, clean_plain, looks_like_html
 from qa.ingest.metadata import checked_fields, extract_meta, split_front_matter
+from qa.ingest.pdf import UnreadablePdfError
 from qa.text import repair_text
 from qa.types import Block, Document
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".text"})
+SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".text", ".pdf", ".docx", ".doc"})
 _MD_HEADING_LINE = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+\S", re.MULTILINE)
 _TERMINAL = "。！？!?；;：:，,、…"
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml", ".meta.json")
@@ -136,11 +139,19 @@ def parse_document(doc_id: str, original: str, kind: str = "auto", fields: Mappi
 def read_file(path: Path, doc_id: str) -> Document:
     """Read one file and its metadata sidecar, if any (sidecar fields override front matter).
 
-    Raises :class:`UnreadableFileError` for binary or undecodable files and :class:`InputError`
-    for a sidecar that cannot be used.
+    PDF and DOCX files are read by :func:`~qa.ingest.binary.parse_binary`. Raises
+    :class:`UnreadableFileError` for binary or undecodable files (a .doc, a PDF without text)
+    and :class:`InputError` for a sidecar that cannot be used or an encrypted PDF.
     """
-    original = decode_bytes(path.read_bytes(), str(path))
     suffix = path.suffix.lower()
+    if suffix == ".doc":
+        raise UnreadableFileError(legacy_word_message(str(path)))
+    if suffix in BINARY_KINDS:
+        try:
+            return parse_binary(doc_id, path.read_bytes(), BINARY_KINDS[suffix], read_sidecar(path), str(path))
+        except (UnreadablePdfError, UnreadableDocxError) as exc:
+            raise UnreadableFileError(str(exc)) from None
+    original = decode_bytes(path.read_bytes(), str(path))
     kind = "html" if suffix in {".html", ".htm"} else "markdown" if suffix in {".md", ".markdown"} else "auto"
     return parse_document(doc_id, original, kind, read_sidecar(path))
 

@@ -147,6 +147,7 @@ def _block_chunks(doc: Document, block: Block, paragraph: int, heading: tuple[st
                 line=doc.line_of(start),
                 paragraph=paragraph,
                 heading=heading,
+                page=doc.page_of(start),
             )
         )
     return chunks

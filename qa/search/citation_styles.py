@@ -65,18 +65,25 @@ def check_style(style: str) -> str:
 
 
 def format_citations(
-    meta: DocumentMeta, source: str, line: int | None = None, *, accessed: datetime.date | None = None
+    meta: DocumentMeta,
+    source: str,
+    line: int | None = None,
+    *,
+    accessed: datetime.date | None = None,
+    page: int | None = None,
 ) -> Citations:
     """Cite document ``source`` (at ``line`` when given) from its metadata.
 
     ``accessed`` is the access date GB/T 7714 writes for an online document (one with a url);
-    it is left out when None.
+    it is left out when None. ``page`` (of a PDF, say) is cited as GB/T 7714's ``: 12`` after
+    the publication, APA's ``(p. 12)`` and plain ``source:line, p. 12``.
     """
     names = author_names(meta.author or "")
+    plain = source if line is None else f"{source}:{line}"
     return Citations(
-        gbt7714=_gbt7714(meta, names, accessed),
-        apa=_apa(meta, names),
-        plain=source if line is None else f"{source}:{line}",
+        gbt7714=_gbt7714(meta, names, accessed, page),
+        apa=_apa(meta, names) + (f" (p. {page})" if page is not None else ""),
+        plain=plain + (f", p. {page}" if page is not None else ""),
     )
 
 
@@ -125,8 +132,8 @@ def _gbt_authors(names: list[str]) -> str:
     return ", ".join([*names[:_GBT_MAX_AUTHORS], more])
 
 
-def _gbt7714(meta: DocumentMeta, names: list[str], accessed: datetime.date | None) -> str:
-    """``主要责任者. 题名[类型]. 出版者, 出版日期[引用日期]. URL.``
+def _gbt7714(meta: DocumentMeta, names: list[str], accessed: datetime.date | None, page: int | None = None) -> str:
+    """``主要责任者. 题名[类型]. 出版者, 出版日期: 引文页码[引用日期]. URL.``
 
     An online document without a publisher shows its date as an update date: ``(2021-05-10)``.
     """
@@ -138,6 +145,11 @@ def _gbt7714(meta: DocumentMeta, names: list[str], accessed: datetime.date | Non
     publication = ", ".join(p for p in (meta.publisher, date) if p)
     if meta.url and date and not meta.publisher:
         publication = f"({date})"
+    if page is not None:
+        if publication:
+            publication += f": {page}"
+        else:
+            items[-1] += f": {page}"
     if meta.url and accessed is not None:
         publication += f"[{accessed.isoformat()}]"
     if publication:

@@ -26,10 +26,15 @@ class Location:
     end: int
     line: int
     """1-based line of the sentence's start."""
+    page: int | None = None
+    """1-based page of the sentence's start, where the document has pages."""
 
     def as_dict(self) -> dict[str, object]:
-        """JSON form: the fields, in order."""
-        return asdict(self)
+        """JSON form: the fields, in order (``page`` only where the document has pages)."""
+        out = asdict(self)
+        if self.page is None:
+            del out["page"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,10 @@ class Hit:
     also_at: tuple[Location, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
-        """The batch-contract form: rank, score, source, start, end, text, title, then the rest."""
+        """The batch-contract form: rank, score, source, start, end, text, title, then the rest.
+
+        ``page`` is the 1-based page of the sentence's start (PDF, a DOCX that records pages), else None.
+        """
         c = self.chunk
         out: dict[str, object] = {
             "rank": self.rank,
@@ -65,6 +73,7 @@ class Hit:
             "line": c.line,
             "paragraph": c.paragraph,
             "heading": list(c.heading),
+            "page": c.page,
         }
         for key in ("date", "publisher"):
             value = getattr(self, key)
@@ -107,7 +116,7 @@ def build_hits(index: CorpusIndex, ranked: Sequence[Scored], k: int) -> list[Hit
         key = _WS.sub("", chunk.text)
         if key in by_text:
             c = chunk
-            extra[by_text[key]].append(Location(c.source, c.start, c.end, c.line))
+            extra[by_text[key]].append(Location(c.source, c.start, c.end, c.line, c.page))
             continue
         if len(hits) == k:
             continue
@@ -129,7 +138,7 @@ def build_hits(index: CorpusIndex, ranked: Sequence[Scored], k: int) -> list[Hit
                 p_end,
                 item.dense,
                 item.lexical,
-                format_citations(meta, chunk.source, chunk.line, accessed=today),
+                format_citations(meta, chunk.source, chunk.line, accessed=today, page=chunk.page),
             )
         )
     return [replace(h, also_at=tuple(extra[i])) for i, h in enumerate(hits)]
