@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from embeddings.cache import EmbeddingCache, default_cache_path
 from embeddings.encoders import Encoder, load_encoder
+from embeddings.provision import DEFAULT_MODEL_NAME
 from embeddings.vector_index import NumpyIndex, VectorIndex, new_vector_index
 from qa.claims import ClaimCheck, check_claim
 from qa.index import (
@@ -22,7 +23,17 @@ from qa.index import (
     update_index,
 )
 from qa.ingest import iter_documents
-from qa.search import Hit, RetrievalConfig, Retriever, build_hits
+from qa.search import (
+    AnswerabilityModel,
+    Hit,
+    Reranker,
+    RetrievalConfig,
+    Retriever,
+    answer_features,
+    build_hits,
+    load_answerability,
+    load_ranker,
+)
 from qa.settings import Settings
 from qa.types import Document
 
@@ -72,21 +83,32 @@ _CLAIM_POOL = 20
 
 @dataclass
 class Engine:
-    """An index and the encoder that queries it."""
+    """An index and the encoder that queries it, with the optional re-ranker and answerability model."""
 
     index: CorpusIndex
     encoder: Encoder
     config: RetrievalConfig
+    reranker: Reranker | None = None
+    answerability: AnswerabilityModel | None = None
 
     @property
     def retriever(self) -> Retriever:
         """A retriever over the current index."""
-        return Retriever(self.index, self.encoder, self.config)
+        return Retriever(self.index, self.encoder, self.config, self.reranker)
 
     def ask_many(self, questions: Sequence[str], k: int = 10) -> list[list[Hit]]:
         """Hits for each question (queries encoded together)."""
-        ranked = self.retriever.search_many(questions, k=max(k * 3, k + 10))
-        return [build_hits(self.index, r, k) for r in ranked]
+        return [hits for hits, _ in self.ask_checked(questions, k)]
+
+    def ask_checked(self, questions: Sequence[str], k: int = 10) -> list[tuple[list[Hit], bool | None]]:
+        """Hits for each question, and whether the answerability model finds no source (None: no model)."""
+        retriever = self.retriever
+        out: list[tuple[list[Hit], bool | None]] = []
+        for pool in retriever.pools(questions):
+            hits = build_hits(self.index, retriever.ranked(pool, max(k * 3, k + 10)), k)
+            model = self.answerability
+            out.append((hits, None if model is None else model.unanswerable(answer_features(self.index, pool))))
+        return out
 
     def ask(self, question: str, k: int = 10) -> list[Hit]:
         """Hits for one question."""
@@ -94,7 +116,8 @@ class Engine:
 
     def cite(self, claim: str, k: int = 3) -> ClaimCheck:
         """The source sentences of a claim with a verdict each (see :mod:`qa.claims.verdicts`)."""
-        return check_claim(self.index, claim, self.ask(claim, max(_CLAIM_POOL, 3 * k)), k)
+        fused = replace(self, reranker=None)  # the re-ranker is trained on questions, not claims
+        return check_claim(self.index, claim, fused.ask(claim, max(_CLAIM_POOL, 3 * k)), k)
 
     def with_changes(
         self,
@@ -116,7 +139,7 @@ class Engine:
                 remove_document(index, doc.id)
         add_documents(index, list(upserts), self.encoder, cache)
         _ = index.lexical, index.row_of  # derived structures built here, not by the first query
-        return Engine(index, self.encoder, self.config)
+        return replace(self, index=index)
 
 
 def _copy_vectors(vectors: VectorIndex) -> VectorIndex:
@@ -140,11 +163,22 @@ def copy_index(index: CorpusIndex) -> CorpusIndex:
 
 
 def open_engine(settings: Settings, *, progress: bool = False, config: RetrievalConfig | None = None) -> Engine:
-    """Load the configured index (building it from the configured corpus when absent)."""
+    """Load the configured index (building it from the configured corpus when absent).
+
+    The re-ranker and the answerability model are used with the default embedding model only;
+    with another one the fused order and the cosine rule decide.
+    """
     encoder = open_encoder(settings)
     if (settings.index_dir / "manifest.json").is_file():
         index = load_index(settings.index_dir, model_id=encoder.model_id)
     else:
         with open_cache(settings) as cache:
             index, _ = build_index([settings.corpus], settings.index_dir, encoder, cache, progress=progress)
-    return Engine(index, encoder, config or RetrievalConfig())
+    trained_for = settings.model == DEFAULT_MODEL_NAME  # both models learnt the default model's scores
+    return Engine(
+        index,
+        encoder,
+        config or RetrievalConfig(),
+        load_ranker() if settings.ranker == "on" and trained_for else None,
+        load_answerability() if settings.no_answer == "model" and trained_for else None,
+    )

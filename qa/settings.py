@@ -6,6 +6,7 @@ Library functions take explicit arguments; this class is the one place that read
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,8 +33,14 @@ class Settings(BaseSettings):
     port: int = 8000
     api_key: str | None = Field(None, description="Key required by write endpoints; unset disables writes.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
+    ranker: Literal["on", "off"] = Field(
+        "on", description="Learned re-ranker of the candidates: on, or off for the fused order alone."
+    )
+    no_answer: Literal["model", "cosine"] = Field(
+        "model", description="How 'no source found' is decided: the answerability model, or QA_NO_ANSWER_COSINE."
+    )
     no_answer_cosine: float = Field(
-        0.88, description="Best dense score under which an answer says no source was found (default model)."
+        0.88, description="With QA_NO_ANSWER=cosine: best dense score under which no source was found."
     )
     max_question_chars: int = 2000
     max_top_k: int = 50

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from qa.index.lexical import TOKENIZER_VERSION, LexicalIndex, load_user_dictionary, tokenize
+from qa.index.lexical import (
+    STOPWORDS,
+    TOKENIZER_VERSION,
+    LexicalIndex,
+    load_user_dictionary,
+    tokenize,
+    word_frequency,
+)
 from qa.index.store import FORMAT_VERSION, CorpusIndex, StoredDocument, load_index, read_manifest, save_index
 from qa.index.update import IndexSummary, add_documents, open_for_update, remove_document, update_index
 
 __all__ = [
     "FORMAT_VERSION",
+    "STOPWORDS",
     "TOKENIZER_VERSION",
     "CorpusIndex",
     "IndexSummary",
@@ -22,4 +30,5 @@ __all__ = [
     "save_index",
     "tokenize",
     "update_index",
+    "word_frequency",
 ]
