@@ -36,3 +36,15 @@ def test_an_answerable_question_is_not_flagged_and_answered_first(engine: Engine
     [(hits, unanswerable)] = engine.ask_checked([question], 5)
     assert unanswerable is False
     assert needle in hits[0].chunk.text
+
+
+def test_english_questions_get_a_verdict_too(engine: Engine) -> None:
+    asked = ["What was the output value of the U Chuang space in 2017?", "How tall is Mount Everest?"]
+    (hits, answerable_flag), (_, unanswerable_flag) = engine.ask_checked(asked, 5)
+    assert "2.5亿元" in hits[0].chunk.text and answerable_flag is False
+    assert unanswerable_flag is True
+
+
+def test_a_date_line_answering_which_day_reaches_the_top_five(engine: Engine) -> None:
+    [(hits, _)] = engine.ask_checked(["这份实施方案是哪一天印发的？"], 5)
+    assert "2024年11月25日" in [h.chunk.text.strip() for h in hits]
