@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean browser
+.PHONY: install run test lint bench clean browser openmp
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) openmp
 	$(BIN)/qa serve
 
 lint: $(STAMP)
@@ -39,7 +39,19 @@ browser:
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BROWSER_PACKAGES); \
 	fi
 
-test: $(STAMP) browser lint
+# LightGBM (the re-ranker) needs the OpenMP runtime, Debian's libgomp1; installed when missing.
+OPENMP := /usr/lib/x86_64-linux-gnu/libgomp.so.1
+
+openmp:
+	@if [ ! -e $(OPENMP) ] && ! ldconfig -p 2>/dev/null | grep -q libgomp.so.1; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; \
+		elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+		else echo "libgomp.so.1 is missing: install Debian's libgomp1 as root" >&2; exit 1; fi; \
+		$$SUDO apt-get update && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libgomp1; \
+	fi
+
+test: $(STAMP) openmp browser lint
 	$(BIN)/pytest -q
 
 clean:

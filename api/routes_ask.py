@@ -41,11 +41,18 @@ def _keep(hit: Hit, filters: Filters) -> bool:
     )
 
 
-def _reply(state: State, question: str, hits: Sequence[Hit], top_k: int, filters: Filters | None) -> dict[str, object]:
-    """Filter, cut to ``top_k``, renumber and compose the answer."""
+def _reply(
+    state: State, question: str, found: tuple[Sequence[Hit], bool | None], top_k: int, filters: Filters | None
+) -> dict[str, object]:
+    """Filter, cut to ``top_k``, renumber and compose the answer.
+
+    The answerability verdict covers the whole index, so filtered hits fall back to the cosine rule.
+    """
+    hits, unanswerable = found
     kept = [h for h in hits if filters is None or _keep(h, filters)][:top_k]
     ranked = [h if h.rank == i else replace(h, rank=i) for i, h in enumerate(kept, 1)]
-    return compose(question, ranked, state.settings.no_answer_cosine).as_dict()
+    verdict = unanswerable if filters is None else None
+    return compose(question, ranked, state.settings.no_answer_cosine, no_answer=verdict).as_dict()
 
 
 @router.post(
@@ -63,8 +70,8 @@ def ask(body: AskRequest, state: State, engine: CurrentEngine) -> AskResponse:
     """
     check_question(state, body.question)
     check_top_k(state, body.top_k)
-    hits = engine.ask(body.question, _pool(body.top_k, body.filters is not None))
-    return AskResponse.model_validate(_reply(state, body.question, hits, body.top_k, body.filters))
+    [found] = engine.ask_checked([body.question], _pool(body.top_k, body.filters is not None))
+    return AskResponse.model_validate(_reply(state, body.question, found, body.top_k, body.filters))
 
 
 @router.post(
@@ -96,10 +103,10 @@ def answer_conversation(
     resolved = resolve_conversation(turns)
     pool = _pool(top_k, resolved.follow_up or filters is not None)
     if resolved.previous is None:
-        hits = engine.ask(resolved.query, pool)
+        [(hits, unanswerable)] = engine.ask_checked([resolved.query], pool)
     else:
-        previous_hits, hits = engine.ask_many([resolved.previous, resolved.query], pool)
+        (previous_hits, _), (hits, unanswerable) = engine.ask_checked([resolved.previous, resolved.query], pool)
         preferred = {h.chunk.source for h in previous_hits[:_PREVIOUS_HITS]}
         hits = sorted(hits, key=lambda h: h.chunk.source not in preferred)  # stable: keeps the ranking within
-    reply = _reply(state, turns[-1], hits, top_k, filters)
+    reply = _reply(state, turns[-1], (hits, unanswerable), top_k, filters)
     return {**reply, "query": resolved.query, "follow_up": resolved.follow_up}

@@ -96,7 +96,11 @@ def stream_events(base: Mapping[str, object], text: str, citations: list[Any]) -
     "/chat/completions",
     response_model=ChatCompletion,
     summary="OpenAI-compatible chat: the cited answer to the last user message",
-    responses={200: _STREAM, 404: {"model": OpenAIError, "description": "Unknown model"}, **error_responses(422, 503)},
+    responses={
+        200: _STREAM,
+        404: {"model": OpenAIError, "description": "Unknown model"},
+        **error_responses(400, 422, 503),
+    },
 )
 def completions(body: CompletionRequest, state: State, engine: CurrentEngine) -> Any:
     """Answer the last user message like ``/v1/chat``; ``model`` must be the served index's id.

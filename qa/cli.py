@@ -208,7 +208,8 @@ def ask(
     if not checked(question, "question").strip():
         raise fail("the question is empty")
     settings = _settings(index, model)
-    reply = compose(question, _engine(index, model).ask(question, top_k), settings.no_answer_cosine)
+    [(hits, unanswerable)] = _engine(index, model).ask_checked([question], top_k)
+    reply = compose(question, hits, settings.no_answer_cosine, no_answer=unanswerable)
     if as_json:
         emit(reply.as_dict())
         return

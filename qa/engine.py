@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
 import numpy as np
 
-from embeddings import CACHE_FILE, EmbeddingCache, Encoder, load_encoder
+from embeddings import CACHE_FILE, DEFAULT_MODEL_NAME, EmbeddingCache, Encoder, load_encoder
 from qa.claims import ClaimCheck, check_claim
 from qa.errors import InputError
 from qa.index import (
@@ -27,7 +27,17 @@ from qa.index import (
     writing,
 )
 from qa.ingest import iter_documents
-from qa.search import Hit, RetrievalConfig, Retriever, build_hits
+from qa.search import (
+    AnswerabilityModel,
+    Hit,
+    Reranker,
+    RetrievalConfig,
+    Retriever,
+    answer_features,
+    build_hits,
+    load_answerability,
+    load_ranker,
+)
 from qa.settings import Settings
 from qa.text import check_text
 from qa.types import Document
@@ -145,23 +155,34 @@ _CLAIM_POOL = 20
 
 @dataclass
 class Engine:
-    """An index and the encoder that queries it."""
+    """An index and the encoder that queries it, with the optional re-ranker and answerability model."""
 
     index: CorpusIndex
     encoder: Encoder
     config: RetrievalConfig
+    reranker: Reranker | None = None
+    answerability: AnswerabilityModel | None = None
 
     @property
     def retriever(self) -> Retriever:
         """A retriever over the current index."""
-        return Retriever(self.index, self.encoder, self.config)
+        return Retriever(self.index, self.encoder, self.config, self.reranker)
 
     def ask_many(self, questions: Sequence[str], k: int = 10) -> list[list[Hit]]:
         """Hits for each question (queries encoded together); InputError for text that is not valid Unicode."""
+        return [hits for hits, _ in self.ask_checked(questions, k)]
+
+    def ask_checked(self, questions: Sequence[str], k: int = 10) -> list[tuple[list[Hit], bool | None]]:
+        """Hits for each question, and whether the answerability model finds no source (None: no model)."""
         for question in questions:
             check_text(question, "question")
-        ranked = self.retriever.search_many(questions, k=max(k * 3, k + 10))
-        return [build_hits(self.index, r, k) for r in ranked]
+        retriever = self.retriever
+        out: list[tuple[list[Hit], bool | None]] = []
+        for pool in retriever.pools(questions):
+            hits = build_hits(self.index, retriever.ranked(pool, max(k * 3, k + 10)), k)
+            model = self.answerability
+            out.append((hits, None if model is None else model.unanswerable(answer_features(self.index, pool))))
+        return out
 
     def ask(self, question: str, k: int = 10) -> list[Hit]:
         """Hits for one question."""
@@ -169,7 +190,8 @@ class Engine:
 
     def cite(self, claim: str, k: int = 3) -> ClaimCheck:
         """The source sentences of a claim with a verdict each (see :mod:`qa.claims.verdicts`)."""
-        return check_claim(self.index, claim, self.ask(claim, max(_CLAIM_POOL, 3 * k)), k)
+        fused = replace(self, reranker=None)  # the re-ranker is trained on questions, not claims
+        return check_claim(self.index, claim, fused.ask(claim, max(_CLAIM_POOL, 3 * k)), k)
 
     def with_changes(
         self,
@@ -191,7 +213,7 @@ class Engine:
                 remove_document(index, doc.id)
         add_documents(index, list(upserts), self.encoder, cache)
         _ = index.lexical, index.row_of  # derived structures built here, not by the first query
-        return Engine(index, self.encoder, self.config)
+        return replace(self, index=index)
 
 
 def copy_index(index: CorpusIndex) -> CorpusIndex:
@@ -217,18 +239,29 @@ def open_engine(
 ) -> Engine:
     """Load and verify the configured index; with ``build`` (a server's first run), build it from the
     configured corpus when the index directory is absent or empty (with a progress bar if ``progress``).
-    Nothing else ever writes it. A first-run model conversion is told to ``report``."""
+    Nothing else ever writes it. A first-run model conversion is told to ``report``.
+
+    The re-ranker and the answerability model are used with the default embedding model only;
+    with another one the fused order and the cosine rule decide.
+    """
     encoder = open_encoder(settings, report=report)
     if build and directory_state(settings.index_dir) in ("absent", "empty"):
         with open_cache(settings) as cache:
             index, _ = build_index([settings.corpus], settings.index_dir, encoder, cache, progress=progress)
     else:
         index = load_index(settings.index_dir, model_id=encoder.model_id)
-    return Engine(index, encoder, config or RetrievalConfig())
+    trained_for = settings.model == DEFAULT_MODEL_NAME  # both models learnt the default model's scores
+    return Engine(
+        index,
+        encoder,
+        config or RetrievalConfig(),
+        load_ranker() if settings.ranker == "on" and trained_for else None,
+        load_answerability() if settings.no_answer == "model" and trained_for else None,
+    )
 
 
 def reload_engine(engine: Engine, directory: Path) -> Engine:
     """The engine over the index committed at ``directory`` now (``engine`` itself when it is that one)."""
     if read_current(directory) == engine.index.generation:
         return engine
-    return Engine(load_index(directory, model_id=engine.encoder.model_id), engine.encoder, engine.config)
+    return replace(engine, index=load_index(directory, model_id=engine.encoder.model_id))

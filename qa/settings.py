@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,8 +50,14 @@ class Settings(BaseSettings):
     api_key: str | None = Field(None, description="Key required by write endpoints; unset disables writes.")
     served_model: str = Field("chuchu", description="Model id of the index on the OpenAI-compatible endpoints.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
+    ranker: Literal["on", "off"] = Field(
+        "on", description="Learned re-ranker of the candidates: on, or off for the fused order alone."
+    )
+    no_answer: Literal["model", "cosine"] = Field(
+        "model", description="How 'no source found' is decided: the answerability model, or QA_NO_ANSWER_COSINE."
+    )
     no_answer_cosine: float = Field(
-        NO_ANSWER_COSINE, description="Best dense score under which an answer says no source was found (default model)."
+        NO_ANSWER_COSINE, description="With QA_NO_ANSWER=cosine: best dense score under which no source was found."
     )
     max_question_chars: int = Field(MAX_QUESTION_CHARS, description="Longest question, claim or message accepted.")
     max_top_k: int = 50

@@ -1,11 +1,15 @@
-"""Retrieval benchmark: each leg alone and the fused ranking, on the seed dev set and ../shared/bench.
+"""Retrieval benchmark: each leg alone, fused, and re-ranked, on the seed dev set and ../shared/bench.
 
-Usage: python scripts/bench_retrieval.py [--sets seed_dev,cmrc2018_dev,...] [--limit N] [--out DIR]
+Usage: python scripts/bench_retrieval.py [--sets seed_dev,cmrc2018_dev,...] [--limit N] [--out DIR] [--folds DIR]
 
 Indexes each corpus into DIR/<set>/index (embeddings come from the shared cache, so a rerun
 re-embeds nothing), answers the questions in every mode, writes DIR/<set>/<mode>.jsonl (the
-batch contract, for ../shared/eval/judge.py) and prints one table. Query latency (p50/p90 of
-single in-process questions) is measured on the seed corpus.
+batch contract, for ../shared/eval/judge.py) and prints one table. The `ranker` mode uses, for
+each set, the models that never saw its dataset (FOLDS/<dataset>.txt and .answerability.json,
+written by scripts/train_ranker.py). "No source found" is scored on a sample of each set's
+questions asked of the other datasets' corpora (unanswerable) and on all of them over their own
+(answerable). Query latency (p50/p90 of single in-process questions) is measured on the seed
+corpus, fused order against re-ranked with the answerability model, interleaved in one run.
 """
 
 from __future__ import annotations
@@ -18,56 +22,90 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_sets import DATASET, SETS, QueryCachingEncoder, apply_subsamples  # noqa: E402
+
+from embeddings.encoders import Encoder  # noqa: E402
 from qa.engine import Engine, build_index, open_cache, open_encoder  # noqa: E402
-from qa.runs import answer_records, read_gold, score  # noqa: E402
+from qa.index import CorpusIndex  # noqa: E402
+from qa.runs.evaluation import Gold, read_gold, score  # noqa: E402
+from qa.search import load_answerability, load_ranker  # noqa: E402
 from qa.search.retrieval import RetrievalConfig  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
-#: ../shared beside the checkout (or beside the folder of worktrees holding it).
-SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if p.is_dir()), ROOT.parent / "shared")
-SETS = {
-    "seed_dev": (ROOT / "seeds", SHARED / "eval" / "seed_questions_dev.jsonl"),
-    "cmrc2018_dev": (SHARED / "bench/cmrc2018_dev/corpus.jsonl", SHARED / "bench/cmrc2018_dev/questions.jsonl"),
-    "drcd_dev": (SHARED / "bench/drcd_dev/corpus.jsonl", SHARED / "bench/drcd_dev/questions.jsonl"),
-    "xquad_zh": (SHARED / "bench/xquad_zh/corpus.jsonl", SHARED / "bench/xquad_zh/questions.jsonl"),
-    "xquad_en_over_xquad_zh": (
-        SHARED / "bench/xquad_en_over_xquad_zh/corpus.jsonl",
-        SHARED / "bench/xquad_en_over_xquad_zh/questions.jsonl",
-    ),
-}
-MODES = ("lexical", "dense", "hybrid")
+MODES = ("lexical", "dense", "hybrid", "ranker")
+#: Questions of a set asked of each other dataset's corpus for the no-answer figures.
+NO_ANSWER_SAMPLE = 100
 
 
-def run_set(name: str, engine_for: dict[str, Engine], gold_path: Path, out: Path, limit: int | None) -> dict[str, str]:
-    gold = read_gold(gold_path)[:limit]
-    row = {}
+def fold_engine(index: CorpusIndex, encoder: Encoder, config: RetrievalConfig, dataset: str, folds: Path) -> Engine:
+    """An engine with the re-ranker and answerability model that never saw ``dataset`` (when trained)."""
+    ranker_path = folds / f"{dataset}.txt"
+    answer_path = folds / f"{dataset}.answerability.json"
+    if not ranker_path.is_file():
+        print(f"warning: no fold model {ranker_path}; the shipped one (trained on every set) is used", flush=True)
+    return Engine(
+        index,
+        encoder,
+        config,
+        load_ranker(ranker_path if ranker_path.is_file() else None),
+        load_answerability(answer_path if answer_path.is_file() else None),
+    )
+
+
+def run_set(name: str, engine_for: dict[str, Engine], gold: list[Gold], out: Path) -> tuple[dict[str, str], list[bool]]:
+    """Scores of every mode, and the re-ranked mode's no-answer flags (on answerable questions)."""
+    row, flags = {}, []
     for mode, engine in engine_for.items():
         results = {}
         with (out / f"{mode}.jsonl").open("w", encoding="utf-8") as handle:
-            for record in answer_records(gold, engine.ask_many, 10):
-                results[record["id"]] = record.get("hits", [])
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            for start in range(0, len(gold), 64):
+                group = gold[start : start + 64]
+                for item, (hits, flag) in zip(group, engine.ask_checked([g.question for g in group], 10), strict=True):
+                    results[item.id] = [h.as_dict() for h in hits]
+                    handle.write(json.dumps({"id": item.id, "hits": results[item.id]}, ensure_ascii=False) + "\n")
+                    if mode == "ranker":
+                        flags.append(bool(flag))
         s = score(gold, results)
-        row[mode] = f"{s.recall[1]:.2f} / {s.recall[5]:.2f} / {s.mrr:.2f}"
+        row[mode] = f"{s.recall[1]:.3f} / {s.recall[5]:.3f} / {s.mrr:.3f}"
         print(
             f"{name} {mode}: n={s.n} r1={s.recall[1]:.3f} r5={s.recall[5]:.3f} r10={s.recall[10]:.3f} mrr={s.mrr:.3f}",
             flush=True,
         )
-    return row
+    return row, flags
 
 
-def latency(engine: Engine, questions: list[str], rounds: int = 3) -> tuple[float, float]:
-    times = []
+def latency(engines: list[Engine], questions: list[str], rounds: int = 3) -> list[tuple[float, float]]:
+    """p50/p90 ms of single in-process questions for each engine, measured interleaved."""
+    for engine in engines:
+        engine.ask_checked(questions[:1], 10)  # warm-up
+    times: list[list[float]] = [[] for _ in engines]
     for _ in range(rounds):
         for q in questions:
-            started = time.perf_counter()
-            engine.ask(q, 10)
-            times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.9)]
+            for spent, engine in zip(times, engines, strict=True):
+                started = time.perf_counter()
+                engine.ask_checked([q], 10)
+                spent.append((time.perf_counter() - started) * 1000)
+    return [(statistics.median(t), sorted(t)[int(len(t) * 0.9)]) for t in times]
+
+
+def no_answer_row(name: str, own: list[bool], over: list[Engine], gold: list[Gold]) -> str:
+    """Flag rates of a set's questions over the other datasets' corpora (unanswerable) and over its own."""
+    pick = sorted(np.random.default_rng(17).choice(len(gold), min(NO_ANSWER_SAMPLE, len(gold)), replace=False))
+    questions = [gold[i].question for i in pick]
+    caught = total = 0
+    for engine in over:
+        flags = [bool(f) for _, f in engine.ask_checked(questions, 10)]
+        caught, total = caught + sum(flags), total + len(flags)
+    false = sum(own)
+    return (
+        f"| {name} | {caught}/{total} = {caught / max(1, total):.3f} | "
+        f"{false}/{len(own)} = {false / max(1, len(own)):.3f} | {caught / max(1, caught + false):.3f} |"
+    )
 
 
 def main() -> None:
@@ -79,7 +117,10 @@ def main() -> None:
     parser.add_argument("--extra", action="append", default=[], metavar="NAME=CORPUS:QUESTIONS", help="another set")
     parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="RetrievalConfig override")
     parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--folds", type=Path, default=ROOT / "var" / "ranker" / "folds", help="held-out models")
+    parser.add_argument("--passages", action="append", default=[], metavar="SET=N", help="a set's first N passages")
     args = parser.parse_args()
+    apply_subsamples(args.passages, args.out / "subsets")
     for extra in args.extra:
         name, paths = extra.split("=", 1)
         corpus_path, questions_path = paths.split(":", 1)
@@ -87,25 +128,47 @@ def main() -> None:
     overrides = {key: float(value) for key, value in (item.split("=", 1) for item in args.config)}
     base = replace(RetrievalConfig(), **overrides)
     settings = Settings(**({"model": args.model} if args.model else {}))  # type: ignore[arg-type]
-    encoder = open_encoder(settings)
-    table = {}
+    modes = args.modes.split(",")
+    table, flags, indexes, golds = {}, {}, {}, {}
     with open_cache(settings) as cache:
+        raw = open_encoder(settings)
+        encoder = QueryCachingEncoder(raw, cache)
         for name in args.sets.split(","):
             corpus, gold_path = SETS[name]
             out = args.out / name
             out.mkdir(parents=True, exist_ok=True)
             index, summary = build_index([corpus], out / "index", encoder, cache, progress=sys.stderr.isatty())
             print(f"{name} index: {summary.describe()}", flush=True)
-            modes = args.modes.split(",")
-            engines = {m: Engine(index, encoder, replace(base, mode=m)) for m in modes}
-            table[name] = run_set(name, engines, gold_path, out, args.limit)
-            if name == "seed_dev" and "hybrid" in engines:
-                p50, p90 = latency(engines["hybrid"], [g.question for g in read_gold(gold_path)])
-                print(f"seed query latency, in process: p50 {p50:.1f} ms, p90 {p90:.1f} ms", flush=True)
-    print("\n| set | lexical R@1 / R@5 / MRR | dense R@1 / R@5 / MRR | hybrid R@1 / R@5 / MRR |")
-    print("|---|---|---|---|")
-    for name, row in table.items():
-        print(f"| {name} | " + " | ".join(row.get(m, "-") for m in MODES) + " |")
+            indexes[name], golds[name] = index, read_gold(gold_path)[: args.limit]
+            dataset = DATASET.get(name, name)
+            engines = {
+                m: fold_engine(index, encoder, base, dataset, args.folds)
+                if m == "ranker"
+                else Engine(index, encoder, replace(base, mode=m))
+                for m in modes
+            }
+            table[name], flags[name] = run_set(name, engines, golds[name], out)
+            if name == "seed_dev" and "ranker" in engines:
+                before, after = Engine(index, raw, base), Engine(index, raw, base, load_ranker(), load_answerability())
+                (b50, b90), (a50, a90) = latency([before, after], [g.question for g in golds[name]])
+                print(
+                    f"seed query latency, in process: fused p50 {b50:.1f} ms, p90 {b90:.1f} ms; "
+                    f"re-ranked with answerability p50 {a50:.1f} ms, p90 {a90:.1f} ms",
+                    flush=True,
+                )
+        print("\n| set | lexical R@1 / R@5 / MRR | dense | hybrid (fusion) | learned ranker (held out) |")
+        print("|---|---|---|---|---|")
+        for name, row in table.items():
+            print(f"| {name} | " + " | ".join(row.get(m, "-") for m in MODES) + " |")
+        if "ranker" in modes:
+            print("\n| questions | flagged over other corpora | flagged over their own | precision |")
+            print("|---|---|---|---|")
+            for name in table:
+                dataset = DATASET.get(name, name)
+                others = [o for o in indexes if DATASET.get(o, o) != dataset and o != "xquad_en_over_xquad_zh"]
+                over = [fold_engine(indexes[o], encoder, base, dataset, args.folds) for o in others]
+                if over:
+                    print(no_answer_row(name, flags[name], over, golds[name]), flush=True)
 
 
 if __name__ == "__main__":

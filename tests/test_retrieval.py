@@ -14,7 +14,7 @@ from embeddings.encoders import FakeEncoder
 from qa.engine import Engine, build_index
 from qa.index import tokenize
 from qa.search import compose
-from qa.search.retrieval import RetrievalConfig, _answer_type_bonus, _is_label, _lexical_trust
+from qa.search.retrieval import RetrievalConfig, _answer_type_bonus, _lexical_trust, is_label
 from qa.text import fold
 
 CORPUS = {
@@ -133,6 +133,6 @@ def test_empty_index_returns_no_hits(tmp_path: Path) -> None:
 
 
 def test_labels_are_short_lines_without_closing_punctuation() -> None:
-    assert _is_label("专栏3  生产性服务业专业特色楼宇布局")
-    assert not _is_label("园区有企业120家。")
-    assert not _is_label("这是一个没有句号但是很长很长很长很长很长很长很长很长很长很长很长很长的句子")
+    assert is_label("专栏3  生产性服务业专业特色楼宇布局")
+    assert not is_label("园区有企业120家。")
+    assert not is_label("这是一个没有句号但是很长很长很长很长很长很长很长很长很长很长很长很长的句子")

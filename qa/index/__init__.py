@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from qa.index.layout import MANIFEST, directory_state, read_current, read_manifest, writing
-from qa.index.lexical import TOKENIZER_VERSION, LexicalIndex, load_user_dictionary, tokenize
+from qa.index.lexical import (
+    STOPWORDS,
+    TOKENIZER_VERSION,
+    LexicalIndex,
+    load_user_dictionary,
+    tokenize,
+    word_frequency,
+)
 from qa.index.originals import MEDIA_TYPES, read_original
 from qa.index.store import FORMAT_VERSION, CorpusIndex, StoredDocument, load_index, save_index
 from qa.index.update import IndexSummary, add_documents, open_for_update, remove_document, update_index
@@ -12,6 +19,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MANIFEST",
     "MEDIA_TYPES",
+    "STOPWORDS",
     "TOKENIZER_VERSION",
     "CorpusIndex",
     "IndexSummary",
@@ -29,5 +37,6 @@ __all__ = [
     "save_index",
     "tokenize",
     "update_index",
+    "word_frequency",
     "writing",
 ]

@@ -55,6 +55,11 @@ def load_user_dictionary(path: Path) -> None:
         _user_dictionaries.append(path)
 
 
+def word_frequency(word: str) -> int:
+    """How often jieba's dictionary has seen ``word`` (0 for an unknown word)."""
+    return int(_jieba().dt.FREQ.get(word, 0))
+
+
 def tokenize(text: str) -> list[str]:
     """Folded search-mode words (stopwords and punctuation dropped) plus CJK character bigrams."""
     folded = fold(text)

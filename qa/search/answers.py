@@ -40,9 +40,14 @@ def is_unanswered(hits: Sequence[Hit], threshold: float = NO_ANSWER_COSINE) -> b
     return not hits or max(h.dense for h in hits) < threshold
 
 
-def compose(question: str, hits: Sequence[Hit], threshold: float = NO_ANSWER_COSINE) -> Answer:
-    """Build the answer: the best sentence, plus the next one when it scores nearly as well."""
-    if is_unanswered(hits, threshold):
+def compose(
+    question: str, hits: Sequence[Hit], threshold: float = NO_ANSWER_COSINE, *, no_answer: bool | None = None
+) -> Answer:
+    """Build the answer: the best sentence, plus the next one when it scores nearly as well.
+
+    ``no_answer`` is the answerability model's verdict; without one the cosine ``threshold`` decides.
+    """
+    if not hits or (no_answer if no_answer is not None else is_unanswered(hits, threshold)):
         return Answer(question, "", tuple(hits), True)
     chosen = [h for h in hits[:_ANSWER_SENTENCES] if hits[0].score - h.score <= _CLOSE_SCORE]
     text = " ".join(f"{h.chunk.text}[{h.rank}]" for h in chosen)

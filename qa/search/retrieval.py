@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -51,8 +51,8 @@ _NUMBER_QUESTION = re.compile(
     r"多少|几[个家位名次年月天种项所条处栋座]|多[大高长远久重]|数量|how (?:many|much)|what percent"
 )
 _TIME_QUESTION = re.compile(r"哪一?年|哪一?天|何时|什么时候|哪个月|日期|\bwhen\b|what year|which year|what date")
-_HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+[个家位名次年月日天种项倍%％]")
-_HAS_TIME = re.compile(
+HOLDS_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+[个家位名次年月日天种项倍%％]")
+HOLDS_TIME = re.compile(
     r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|\b(?:1[0-9]|20)\d{2}\b|[一二三四五六七八九十〇零]{2,4}年"
 )
 
@@ -74,34 +74,89 @@ def _lexical_trust(coverage: float) -> float:
     return float(np.clip((coverage - 0.4) / 0.35, 0.0, 1.0))
 
 
-def _is_label(text: str) -> bool:
+def is_label(text: str) -> bool:
     """A short line without closing punctuation: a heading or caption, which rarely holds an answer."""
     return len(text) <= 30 and _CLOSING.search(text) is None
 
 
 def _answer_type_bonus(question: str, texts: Sequence[str]) -> np.ndarray:
     lowered = question.lower()
-    patterns = [p for q, p in ((_NUMBER_QUESTION, _HAS_NUMBER), (_TIME_QUESTION, _HAS_TIME)) if q.search(lowered)]
+    patterns = [p for q, p in ((_NUMBER_QUESTION, HOLDS_NUMBER), (_TIME_QUESTION, HOLDS_TIME)) if q.search(lowered)]
     if not patterns:
         return np.zeros(len(texts), dtype=np.float32)
     return np.array([1.0 if any(p.search(t) for p in patterns) else 0.0 for t in texts], dtype=np.float32)
 
 
-class Retriever:
-    """Ranks the sentences of one index for questions, with one encoder."""
+@dataclass(frozen=True)
+class Pool:
+    """The candidates of one question, best fused score first, with every score the fusion saw.
 
-    def __init__(self, index: CorpusIndex, encoder: Encoder, config: RetrievalConfig | None = None) -> None:
+    ``lexical_all`` is the BM25 score of every lexical row (None when the lexical leg is off);
+    ``cosine``/``context_cosine`` are the cosines of the sentence alone and in context.
+    """
+
+    question: str
+    query: np.ndarray | None
+    candidates: np.ndarray
+    fused: np.ndarray
+    dense: np.ndarray
+    cosine: np.ndarray
+    context_cosine: np.ndarray
+    lexical: np.ndarray
+    lexical_all: np.ndarray | None
+    coverage: float
+
+
+class Reranker(Protocol):
+    """Re-scores the head of a pool (see :mod:`qa.search.ranker`)."""
+
+    depth: int
+
+    def scores(self, index: CorpusIndex, pool: Pool) -> np.ndarray:
+        """One score per candidate of ``pool`` (higher is better)."""
+        ...
+
+
+class Retriever:
+    """Ranks the sentences of one index for questions, with one encoder and an optional re-ranker."""
+
+    def __init__(
+        self,
+        index: CorpusIndex,
+        encoder: Encoder,
+        config: RetrievalConfig | None = None,
+        reranker: Reranker | None = None,
+    ) -> None:
         self.index = index
         self.encoder = encoder
         self.config = config or RetrievalConfig()
+        self.reranker = reranker
 
     def search_many(self, questions: Sequence[str], k: int = 10) -> list[list[Scored]]:
         """Ranked candidates for each question (queries are encoded in one batch)."""
+        return [self.ranked(pool, k) for pool in self.pools(questions)]
+
+    def pools(self, questions: Sequence[str], vectors: np.ndarray | None = None) -> list[Pool]:
+        """The candidate pool of each question; ``vectors`` are its query vectors when already encoded."""
         if not questions:
             return []
-        need_dense = self.config.mode != "lexical"
-        vectors = self.encoder.encode_queries(list(questions)) if need_dense else None
-        return [self._search_one(q, None if vectors is None else vectors[i], k) for i, q in enumerate(questions)]
+        if vectors is None and self.config.mode != "lexical":
+            vectors = self.encoder.encode_queries(list(questions))
+        return [self._pool(q, None if vectors is None else vectors[i]) for i, q in enumerate(questions)]
+
+    def ranked(self, pool: Pool, k: int) -> list[Scored]:
+        """The best ``k`` of a pool: the re-ranker orders its head, the fused score the rest."""
+        scores = pool.fused
+        if self.reranker is not None and len(pool.candidates):
+            depth = min(self.reranker.depth, len(pool.candidates))
+            head = self.reranker.scores(self.index, head_of(pool, depth))
+            tail = pool.fused[depth:] - pool.fused[depth - 1] + float(head.min()) - 1.0
+            scores = np.concatenate([head, tail]).astype(np.float32)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [
+            Scored(int(pool.candidates[i]), float(scores[i]), float(pool.dense[i]), float(pool.lexical[i]))
+            for i in order
+        ]
 
     def _dense_candidates(self, qvec: np.ndarray) -> np.ndarray:
         """Ids of the best sentences alone and the best sentences in context."""
@@ -113,13 +168,12 @@ class Retriever:
     def _dense_views(self) -> list[VectorIndex]:
         return [self.index.sentence_index] + ([self.index.context_index] if self.config.context_weight else [])
 
-    def _dense_scores(self, candidates: np.ndarray, qvec: np.ndarray) -> np.ndarray:
-        """Weighted mean of each candidate's cosine alone and its cosine in context."""
-        weight = self.config.context_weight
-        scores = self.index.sentence_index.vectors(candidates) @ qvec
-        if weight:
-            scores = (scores + weight * (self.index.context_index.vectors(candidates) @ qvec)) / (1.0 + weight)
-        return np.asarray(scores, dtype=np.float32)
+    def _cosines(self, candidates: np.ndarray, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each candidate's cosine alone and in context (the latter zero when context is off)."""
+        alone = np.asarray(self.index.sentence_index.vectors(candidates) @ qvec, dtype=np.float32)
+        if not self.config.context_weight:
+            return alone, np.zeros_like(alone)
+        return alone, np.asarray(self.index.context_index.vectors(candidates) @ qvec, dtype=np.float32)
 
     def _lexical_candidates(self, question: str) -> tuple[np.ndarray, np.ndarray, float]:
         """(top rows, BM25 score of every row, share of question tokens found in the index)."""
@@ -131,20 +185,19 @@ class Retriever:
         top = np.argpartition(-all_scores, n - 1)[:n] if n else np.array([], dtype=np.int64)
         return top[all_scores[top] > 0], all_scores, coverage
 
-    def _search_one(self, question: str, qvec: np.ndarray | None, k: int) -> list[Scored]:
+    def _pool(self, question: str, qvec: np.ndarray | None) -> Pool:
         cfg = self.config
         index = self.index
         dense_ids = self._dense_candidates(qvec) if qvec is not None else np.array([], np.int64)
         lex_rows, lex_all, coverage = (
             self._lexical_candidates(question) if cfg.mode != "dense" else (np.array([], np.int64), None, 0.0)
         )
-        lex_ids = index.rows[lex_rows]
-        candidates = np.unique(np.concatenate([dense_ids, lex_ids])).astype(np.int64)
-        if not len(candidates):
-            return []
-        dense = self._dense_scores(candidates, qvec) if qvec is not None else np.zeros(len(candidates), np.float32)
+        candidates = np.unique(np.concatenate([dense_ids, index.rows[lex_rows]])).astype(np.int64)
+        empty = np.zeros(len(candidates), dtype=np.float32)
+        cosine, context = self._cosines(candidates, qvec) if qvec is not None else (empty, empty)
+        dense = (cosine + cfg.context_weight * context) / (1.0 + cfg.context_weight)
         rows = np.array([index.row_of[int(c)] for c in candidates], dtype=np.int64)
-        lexical = lex_all[rows] if lex_all is not None else np.zeros(len(candidates), dtype=np.float32)
+        lexical = lex_all[rows] if lex_all is not None else empty
         fused: np.ndarray = np.zeros(len(candidates), dtype=np.float32)
         if qvec is not None:
             fused += _standardize(dense, dense[np.isin(candidates, dense_ids)])
@@ -154,9 +207,10 @@ class Retriever:
         fused = self._with_passage(candidates, fused)
         texts = [index.chunks[int(c)].chunk.text for c in candidates]
         fused = fused + cfg.answer_type_weight * _answer_type_bonus(question, texts)
-        fused = fused - cfg.label_penalty * np.array([_is_label(t) for t in texts], dtype=np.float32)
-        order = np.argsort(-fused, kind="stable")[:k]
-        return [Scored(int(candidates[i]), float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
+        fused = fused - cfg.label_penalty * np.array([is_label(t) for t in texts], dtype=np.float32)
+        o = np.argsort(-fused, kind="stable")
+        ordered = (candidates[o], fused[o], dense[o], cosine[o], context[o], lexical[o])
+        return Pool(question, qvec, *ordered, lex_all, coverage)
 
     def _with_passage(self, candidates: np.ndarray, fused: np.ndarray) -> np.ndarray:
         """Add a share of the best score of each candidate's paragraph neighbourhood and document."""
@@ -168,3 +222,16 @@ class Retriever:
             best_in_doc[source] = max(best_in_doc.get(source, -np.inf), float(score))
         doc_best = np.array([best_in_doc[self.index.chunks[int(c)].chunk.source] for c in candidates], dtype=np.float32)
         return fused + self.config.passage_weight * doc_best
+
+
+def head_of(pool: Pool, n: int) -> Pool:
+    """The first ``n`` candidates of a pool."""
+    return replace(
+        pool,
+        candidates=pool.candidates[:n],
+        fused=pool.fused[:n],
+        dense=pool.dense[:n],
+        cosine=pool.cosine[:n],
+        context_cosine=pool.context_cosine[:n],
+        lexical=pool.lexical[:n],
+    )

@@ -1,0 +1,257 @@
+"""Features of the candidates of one pool, for the learned re-ranker (:mod:`qa.search.ranker`).
+
+One row per candidate, one column per name in :data:`FEATURE_NAMES`: the question's own traits
+(language, answer type asked, how much of it the index knows), the candidate's scores and ranks
+in each leg, how much of the question the sentence covers alone and with its neighbours and
+title, the answer types it holds, its place in the document, and how its document fares.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from qa.index import CorpusIndex, tokenize
+from qa.search.retrieval import HOLDS_NUMBER, HOLDS_TIME, Pool, is_label
+from qa.search.translation import translate
+from qa.text import fold
+
+_ASKS = {
+    "number": re.compile(r"多少|几[个家位名次年月天种项所条处栋座倍]|多[大高长远重]|数量|how (?:many|much)|percent"),
+    "time": re.compile(r"哪一?年|哪一?天|何时|什么时候|哪个月|日期|几月|\bwhen\b|what (?:year|date|day)|which year"),
+    "duration": re.compile(r"多久|多长时间|几年|几天|how long"),
+    "person": re.compile(r"谁|哪位|何人|什么人|\bwho(?:m|se)?\b"),
+    "place": re.compile(r"哪里|哪儿|何处|何地|哪个(?:国家|城市|省|地区)|哪座|在哪|\bwhere\b|which (?:country|city)"),
+}
+_HOLDS = {
+    "number": HOLDS_NUMBER,
+    "time": HOLDS_TIME,
+    "duration": re.compile(r"\d+\s*(?:年|个月|周|天|小时|分钟|秒)|\b\d+\s*(?:years?|months?|days?|hours?|minutes?)\b"),
+}
+_LATIN = re.compile(r"[A-Za-z]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+QUESTION_FEATURES = (
+    "q_english",
+    "q_coverage",
+    "q_tokens",
+    *(f"asks_{kind}" for kind in _ASKS),
+)
+CANDIDATE_FEATURES = (
+    *(f"{leg}{part}" for leg in ("fused", "dense", "cosine", "context") for part in ("", "_gap", "_rank")),
+    "bm25",
+    "bm25_ratio",
+    "bm25_rank",
+    "prev_bm25_ratio",
+    "next_bm25_ratio",
+    "prev_cosine_gap",
+    "next_cosine_gap",
+    "cover",
+    "cover_words",
+    "cover_context",
+    "cover_gain",
+    *(f"holds_{kind}" for kind in _HOLDS),
+    "type_match",
+    "is_label",
+    "chars",
+    "han_share",
+    "position",
+    "relative_position",
+    "doc_gap",
+    "doc_count",
+    "rank_in_doc",
+    "doc_cosine_gap",
+    "translated_bm25_ratio",
+    "translated_bm25_rank",
+    "translated_cover",
+)
+FEATURE_NAMES = QUESTION_FEATURES + CANDIDATE_FEATURES
+
+
+def question_traits(question: str, coverage: float) -> tuple[list[float], dict[str, bool], list[str]]:
+    """The question's feature values, the answer types it asks for, and its tokens."""
+    lowered = question.lower()
+    letters = len(_LATIN.findall(question))
+    han = len(_HAN.findall(question))
+    asks = {kind: bool(p.search(lowered)) for kind, p in _ASKS.items()}
+    tokens = tokenize(question)
+    values = [letters / max(1, letters + han), coverage, float(len(tokens)), *map(float, asks.values())]
+    return values, asks, tokens
+
+
+@lru_cache(maxsize=8192)
+def _title_tokens(title: str) -> frozenset[str]:
+    return frozenset(tokenize(title))
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    ranks = np.empty(len(values), dtype=np.float32)
+    ranks[np.argsort(-values, kind="stable")] = np.arange(len(values), dtype=np.float32)
+    return ranks
+
+
+def _legs(pool: Pool) -> list[np.ndarray]:
+    columns = []
+    for values in (pool.fused, pool.dense, pool.cosine, pool.context_cosine):
+        columns += [values, values - values.max(initial=0.0), _ranks(values)]
+    best = float(pool.lexical.max(initial=0.0))
+    columns += [pool.lexical, pool.lexical / best if best > 0 else np.zeros_like(pool.lexical), _ranks(pool.lexical)]
+    return columns
+
+
+def _neighbour_ids(index: CorpusIndex, chunk_id: int) -> tuple[int | None, int | None]:
+    chunk = index.chunks[chunk_id].chunk
+    ids = index.document(chunk.source).chunk_ids
+    before = ids[chunk.index - 1] if chunk.index > 0 else None
+    after = ids[chunk.index + 1] if chunk.index + 1 < len(ids) else None
+    return before, after
+
+
+def _neighbour_columns(index: CorpusIndex, pool: Pool, pairs: Sequence[tuple[int | None, int | None]]) -> np.ndarray:
+    """Per candidate: BM25 ratio of the previous and next sentence, then their cosine gaps (0 / -1 where none)."""
+    present = sorted({n for pair in pairs for n in pair if n is not None})
+    cosines: dict[int, float] = {}
+    if present and pool.query is not None:
+        found = index.sentence_index.vectors(np.array(present, dtype=np.int64)) @ pool.query
+        cosines = dict(zip(present, map(float, found), strict=True))
+    best_bm25 = float(pool.lexical.max(initial=0.0))
+    best_cos = float(pool.cosine.max(initial=0.0))
+    lexical = pool.lexical_all if best_bm25 > 0 else None
+
+    def bm25(n: int | None) -> float:
+        return 0.0 if n is None or lexical is None else float(lexical[index.row_of[n]]) / best_bm25
+
+    def gap(n: int | None) -> float:
+        return cosines[n] - best_cos if n in cosines else -1.0
+
+    rows = [[bm25(a), bm25(b), gap(a), gap(b)] for a, b in pairs]
+    return np.array(rows, dtype=np.float32).reshape(len(pairs), 4)
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    """What a candidate's features need that no question changes: token sets, answer types held, place."""
+
+    tokens: frozenset[str]
+    with_context: frozenset[str]
+    holds: tuple[bool, ...]
+    values: tuple[float, ...]
+    neighbours: tuple[int | None, int | None]
+
+
+#: Sentences seen by recent questions, keyed by everything their features depend on.
+_SENTENCES: dict[tuple[object, ...], _Sentence] = {}
+_SENTENCES_MAX = 200_000
+
+
+def _sentence(index: CorpusIndex, chunk_id: int) -> _Sentence:
+    item = index.chunks[chunk_id]
+    chunk = item.chunk
+    key = (chunk_id, chunk)  # a changed document is indexed anew, under new chunk ids
+    found = _SENTENCES.get(key)
+    if found is not None:
+        return found
+    doc = index.document(chunk.source)
+    before, after = _neighbour_ids(index, chunk_id)
+    around = set(_title_tokens(doc.meta.title))
+    for n in (before, after):
+        if n is not None:
+            around.update(index.chunks[n].tokens)
+    text = chunk.text
+    holds = tuple(bool(p.search(text)) for p in _HOLDS.values())
+    han = len(_HAN.findall(text))
+    values = (
+        *map(float, holds),
+        float(is_label(text)),
+        float(len(text)),
+        han / max(1, len(text)),
+        float(chunk.index),
+        chunk.index / max(1, len(doc.chunk_ids) - 1),
+    )
+    tokens = frozenset(item.tokens)
+    if len(_SENTENCES) >= _SENTENCES_MAX:
+        _SENTENCES.clear()
+    found = _SENTENCES[key] = _Sentence(tokens, tokens | around, holds, values, (before, after))
+    return found
+
+
+def _candidate_row(sentence: _Sentence, question: set[str], words: set[str], wanted: tuple[bool, ...]) -> list[float]:
+    """Coverage, answer type, label-ness, length and position of one candidate."""
+    coverage = [0.0, 0.0, 0.0, 0.0]
+    if question:
+        alone = len(question & sentence.tokens) / len(question)
+        with_context = len(question & sentence.with_context) / len(question)
+        word_share = len(words & sentence.tokens) / len(words) if words else 0.0
+        coverage = [alone, word_share, with_context, with_context - alone]
+    match = (wanted[0] and sentence.holds[0]) or (wanted[1] and sentence.holds[1]) or (wanted[2] and sentence.holds[2])
+    values = sentence.values
+    return [*coverage, *values[:3], float(match), *values[3:]]
+
+
+def _document_columns(index: CorpusIndex, pool: Pool) -> list[np.ndarray]:
+    sources = [index.chunks[int(c)].chunk.source for c in pool.candidates]
+    best_fused: dict[str, float] = {}
+    best_cos: dict[str, float] = {}
+    count: dict[str, int] = {}
+    rank_in_doc = np.zeros(len(sources), dtype=np.float32)
+    for i, source in enumerate(sources):
+        rank_in_doc[i] = count.get(source, 0)
+        count[source] = count.get(source, 0) + 1
+        best_fused[source] = max(best_fused.get(source, -np.inf), float(pool.fused[i]))
+        best_cos[source] = max(best_cos.get(source, -np.inf), float(pool.cosine[i]))
+    top_fused, top_cos = float(pool.fused.max(initial=0.0)), float(pool.cosine.max(initial=0.0))
+    return [
+        np.array([best_fused[s] - top_fused for s in sources], dtype=np.float32),
+        np.array([count[s] for s in sources], dtype=np.float32),
+        rank_in_doc,
+        np.array([best_cos[s] - top_cos for s in sources], dtype=np.float32),
+    ]
+
+
+def _translated_columns(index: CorpusIndex, pool: Pool, english: bool) -> list[np.ndarray]:
+    """BM25 of the question's Chinese renderings, its rank, and the share of English words rendered.
+
+    Only for an English question that the index hardly knows word for word (coverage under 75%).
+    """
+    n = len(pool.candidates)
+    groups = translate(pool.question) if english and pool.coverage < 0.75 and n else []
+    if not groups:
+        return [np.zeros(n, np.float32), np.full(n, -1.0, np.float32), np.zeros(n, np.float32)]
+    everywhere = index.lexical.scores(tokenize(" ".join(t for g in groups for t in g)))
+    bm25 = everywhere[[index.row_of[int(c)] for c in pool.candidates]]
+    best = float(bm25.max())
+    texts = [fold(index.chunks[int(c)].chunk.text) for c in pool.candidates]
+    folded = [[fold(t) for t in g] for g in groups]
+    cover = [sum(any(t in text for t in g) for g in folded) / len(groups) for text in texts]
+    ratio = bm25 / best if best > 0 else np.zeros(n, np.float32)
+    return [ratio, _ranks(bm25), np.array(cover, dtype=np.float32)]
+
+
+def candidate_features(index: CorpusIndex, pool: Pool, *, translated: bool = True) -> np.ndarray:
+    """The feature matrix of a pool (candidates in pool order, columns as :data:`FEATURE_NAMES`).
+
+    The pool's candidates must be in fused order (ranks are taken within the pool). Without
+    ``translated`` the English-to-Chinese columns are left as for a Chinese question.
+    """
+    n = len(pool.candidates)
+    traits, asks, tokens = question_traits(pool.question, pool.coverage)
+    question = set(tokens)
+    words = {t for t in tokens if not t.startswith("#")}
+    sentences = [_sentence(index, int(c)) for c in pool.candidates]
+    wanted = tuple(asks[kind] for kind in _HOLDS)
+    rows = [_candidate_row(s, question, words, wanted) for s in sentences]
+    pairs = [s.neighbours for s in sentences]
+    legs = np.stack(_legs(pool), axis=1) if n else np.zeros((0, 15), dtype=np.float32)
+    per_candidate = np.array(rows, dtype=np.float32).reshape(n, -1)
+    around = _neighbour_columns(index, pool, pairs)
+    docs = np.stack(_document_columns(index, pool), axis=1) if n else np.zeros((0, 4), dtype=np.float32)
+    asked = np.tile(np.array(traits, dtype=np.float32), (n, 1))
+    english = translated and traits[0] > 0.5
+    rendered = np.stack(_translated_columns(index, pool, english), axis=1).reshape(n, 3)
+    matrix = np.hstack([asked, legs, around, per_candidate, docs, rendered]).astype(np.float32)
+    assert matrix.shape[1] == len(FEATURE_NAMES)
+    return matrix

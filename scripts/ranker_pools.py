@@ -1,0 +1,124 @@
+"""Candidate pools of the benchmark sets, dumped once so that training and evaluation never re-encode.
+
+For each set: its index (WORK/<set>/index, embeddings from the shared cache), its query vectors
+(kept in the embedding cache) and WORK/pools/<set>.npz: the re-ranker features of the first DEPTH
+fused candidates of every question with their labels (the sentence is from the gold source and
+holds a whole gold span, as judge.py decides), the fused order's first correct rank, and the
+answerability features. WORK/pools/<questions>__over__<corpus>.npz holds the answerability
+features of a set's questions asked of another corpus (unanswerable).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench_sets import DATASET, SETS, UNANSWERABLE_SEED, QueryCachingEncoder  # noqa: E402
+
+from embeddings.cache import EmbeddingCache  # noqa: E402
+from embeddings.encoders import Encoder  # noqa: E402
+from qa.engine import build_index, open_cache, open_encoder  # noqa: E402
+from qa.index import CorpusIndex  # noqa: E402
+from qa.runs.evaluation import MAX_CITED_CHARS, Gold, read_gold  # noqa: E402
+from qa.search.answerability import answer_features  # noqa: E402
+from qa.search.features import candidate_features  # noqa: E402
+from qa.search.ranker import DEPTH  # noqa: E402
+from qa.search.retrieval import Retriever, head_of  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+
+#: Questions of a set asked of another corpus (a fixed, seeded sample).
+CROSS_SAMPLE = 300
+
+
+def set_index(name: str, work: Path, encoder: Encoder, cache: EmbeddingCache) -> CorpusIndex:
+    """The index of a set's corpus (built or updated in WORK/<set>/index)."""
+    index, _ = build_index([SETS[name][0]], work / name / "index", encoder, cache)
+    return index
+
+
+def query_vectors(questions: list[str], encoder: Encoder) -> np.ndarray:
+    """Query vectors of ``questions``, 64 at a time."""
+    return np.concatenate([encoder.encode_queries(questions[i : i + 64]) for i in range(0, len(questions), 64)])
+
+
+def is_correct(index: CorpusIndex, chunk_id: int, gold: Gold) -> bool:
+    """judge.py's rule: from the gold source, holding one whole gold span, at most MAX_CITED_CHARS long."""
+    chunk = index.chunks[chunk_id].chunk
+    if chunk.source != gold.source or chunk.end - chunk.start > MAX_CITED_CHARS:
+        return False
+    return any(chunk.start <= a and b <= chunk.end for a, b in gold.spans)
+
+
+def dump_own(name: str, index: CorpusIndex, encoder: Encoder, work: Path) -> None:
+    """Features, labels and answerability features of a set's questions over its own corpus."""
+    gold = read_gold(SETS[name][1])
+    questions = [g.question for g in gold]
+    pools = Retriever(index, encoder).pools(questions, query_vectors(questions, encoder))
+    features, labels, sizes, answer, fused_rank = [], [], [], [], []
+    for item, pool in zip(gold, pools, strict=True):
+        head = head_of(pool, DEPTH)
+        rows = candidate_features(index, head)
+        correct = [is_correct(index, int(c), item) for c in pool.candidates]
+        features.append(rows)
+        labels.append(np.array(correct[: len(head.candidates)], dtype=np.int8))
+        sizes.append(len(head.candidates))
+        answer.append(answer_features(index, pool, rows))
+        fused_rank.append(correct.index(True) + 1 if any(correct) else 0)
+    np.savez_compressed(
+        work / "pools" / f"{name}.npz",
+        features=np.concatenate(features),
+        labels=np.concatenate(labels),
+        sizes=np.array(sizes),
+        answer=np.stack(answer),
+        fused_rank=np.array(fused_rank),
+        ids=np.array([g.id for g in gold]),
+    )
+
+
+def questions_of(name: str) -> list[str]:
+    """A set's questions ('unanswerable_seed' is the seed corpus's list of questions it cannot answer)."""
+    if name == "unanswerable_seed":
+        return [q.strip() for q in UNANSWERABLE_SEED.read_text(encoding="utf-8").splitlines() if q.strip()]
+    return [g.question for g in read_gold(SETS[name][1])]
+
+
+def dump_cross(questions_from: str, corpus_of: str, index: CorpusIndex, encoder: Encoder, work: Path) -> None:
+    """Answerability features of a seeded sample of one set's questions asked of another set's corpus."""
+    questions = questions_of(questions_from)
+    vectors = query_vectors(questions, encoder)
+    if len(questions) > CROSS_SAMPLE:
+        pick = np.sort(np.random.default_rng(17).choice(len(questions), CROSS_SAMPLE, replace=False))
+        questions, vectors = [questions[i] for i in pick], vectors[pick]
+    pools = Retriever(index, encoder).pools(questions, vectors)
+    answer = np.stack([answer_features(index, pool) for pool in pools])
+    np.savez_compressed(work / "pools" / f"{questions_from}__over__{corpus_of}.npz", answer=answer)
+
+
+#: Sets whose questions are asked of the other datasets' corpora (xquad_en_over_xquad_zh: the English ones).
+ASKERS = ("seed_dev", "cmrc2018_dev", "drcd_dev", "xquad_zh", "xquad_en_over_xquad_zh")
+
+
+def cross_pairs(names: list[str]) -> list[tuple[str, str]]:
+    """(question set, corpus) pairs with no answer: every asker over every other dataset's corpus."""
+    corpora = [c for c in names if c != "xquad_en_over_xquad_zh"]  # the xquad_zh corpus again
+    pairs = [(q, c) for q in ASKERS if q in names for c in corpora if DATASET[q] != DATASET[c]]
+    return pairs + ([("unanswerable_seed", "seed_dev")] if "seed_dev" in names else [])
+
+
+def dump_all(names: list[str], work: Path, settings: Settings) -> None:
+    """Index every set, then dump its own pools and the cross pairs."""
+    (work / "pools").mkdir(parents=True, exist_ok=True)
+    with open_cache(settings) as cache:
+        encoder = QueryCachingEncoder(open_encoder(settings), cache)
+        indexes = {name: set_index(name, work, encoder, cache) for name in names}
+        for name in names:
+            print(f"pools of {name}", flush=True)
+            dump_own(name, indexes[name], encoder, work)
+        for asked, corpus in cross_pairs(names):
+            print(f"pools of {asked} over {corpus}", flush=True)
+            dump_cross(asked, corpus, indexes[corpus], encoder, work)
