@@ -50,7 +50,14 @@ def open_encoder(settings: Settings, *, report: Report | None = None) -> Encoder
     """The configured embedding model (the default one is converted on first use, told to ``report``)."""
     if settings.user_dict is not None:
         load_user_dictionary(settings.user_dict)
-    return load_encoder(settings.model, model_dir=settings.model_dir, device=settings.device, progress=report)
+    return load_encoder(
+        settings.model,
+        model_dir=settings.model_dir,
+        device=settings.device,
+        progress=report,
+        backend=settings.encoder_backend,
+        threads=settings.threads,
+    )
 
 
 class LazyEncoder:

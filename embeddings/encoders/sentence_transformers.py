@@ -36,8 +36,22 @@ class SentenceTransformerEncoder:
     average sliding windows: keep indexed passages short.
     """
 
-    def __init__(self, name_or_path: str | Path, *, device: str | None = None, model_id: str | None = None) -> None:
-        """Load ``name_or_path`` (a local folder or a model in the local Hugging Face cache)."""
+    def __init__(
+        self,
+        name_or_path: str | Path,
+        *,
+        device: str | None = None,
+        model_id: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        """Load ``name_or_path`` (a local folder or a model in the local Hugging Face cache).
+
+        ``threads`` sets torch's intra-op threads (process-wide); None leaves torch's default.
+        """
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
         self.device = device or _default_device()
         self.model_id = model_id or str(name_or_path)
         self._model = _load_sentence_transformer(str(name_or_path), self.device)
