@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CurrentEngine, State, require_api_key
 from api.errors import RequestError, error_responses
-from api.schemas import (
+from api.schemas_documents import (
     DocumentDetail,
     DocumentIn,
     DocumentList,

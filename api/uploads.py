@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from api.errors import RequestError, UnsupportedMediaTypeError
-from api.schemas import DocumentCreate
+from api.schemas_documents import DocumentCreate
 from qa.ingest import decode_bytes, parse_document
 from qa.ingest.binary import BINARY_KINDS, legacy_word_message, parse_binary
 from qa.types import Document
