@@ -135,16 +135,23 @@ def watch_errors(page: Page) -> list[str]:
     return errors
 
 
-@pytest.fixture
-def page(browser: Browser, server: str) -> Iterator[Page]:
-    """A fresh page (own storage, English browser) on the app's start page."""
-    context = new_context(browser, server)
+@contextmanager
+def start_page(browser: Browser, base: str) -> Iterator[Page]:
+    """A fresh page (own storage, English browser) on the start page at ``base``; no page error may occur."""
+    context = new_context(browser, base)
     opened = context.new_page()
     errors = watch_errors(opened)
     opened.goto("/")
     yield opened
     context.close()
     assert not errors, errors
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    """A fresh page on the app's start page."""
+    with start_page(browser, server) as opened:
+        yield opened
 
 
 # ---------------------------------------------------------------- helpers

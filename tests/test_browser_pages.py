@@ -14,7 +14,7 @@ import binary_docs
 import pytest
 from binary_docs import BinarySamples
 from playwright.sync_api import Browser, Page, expect
-from test_browser import browser, new_context, search, serve, shot, watch_errors
+from test_browser import browser, search, serve, shot, start_page
 
 from qa.settings import Settings
 
@@ -36,13 +36,8 @@ def pdf_server(binary_samples: BinarySamples, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture
 def pdf_page(browser: Browser, pdf_server: str) -> Iterator[Page]:
-    context = new_context(browser, pdf_server)
-    opened = context.new_page()
-    errors = watch_errors(opened)
-    opened.goto("/")
-    yield opened
-    context.close()
-    assert not errors, errors
+    with start_page(browser, pdf_server) as opened:
+        yield opened
 
 
 def test_a_pdf_hit_shows_its_page_and_opens_the_pdf_there(pdf_page: Page, binary_samples: BinarySamples) -> None:
