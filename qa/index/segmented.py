@@ -1,0 +1,237 @@
+"""A read view over the segments of one committed generation: the index as retrieval and hits use it.
+
+Chunk ids are global rows: row ``r`` of the ``i``-th segment is chunk ``base_i + r``, with the
+bases the running row counts of the segments in generation order. A generation also names, per
+segment, the rows and documents deleted since it was written. The view exposes what
+:class:`qa.index.CorpusIndex` exposes (``documents``, ``chunks``, ``document``,
+``document_chunks``, ``vector_index``, ``context_index``, ``lexical``, ``rows``, ``row_of``),
+reading every row from disk when it is asked for. It never changes: a write commits a new
+generation and opens a new view, so a reader keeps a consistent index for as long as it holds one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from embeddings.segment_vectors import Excluded, SegmentVectors
+from qa.errors import NotFoundError
+from qa.index.postings import LexicalPart, SegmentedLexical
+from qa.index.segment import Segment, SegmentChunk, SegmentDocument
+from qa.index.store import IndexedChunk, StoredDocument
+from qa.types import Chunk
+
+
+@dataclass
+class LiveSegment:
+    """A segment as one generation sees it: where its rows start and what was deleted from it."""
+
+    segment: Segment
+    base: int
+    deleted_rows: np.ndarray  # int64, sorted
+    deleted_docs: frozenset[str]
+
+    @cached_property
+    def deleted_mask(self) -> np.ndarray:
+        """One bool a row: deleted or not."""
+        mask = np.zeros(self.segment.rows, dtype=bool)
+        mask[self.deleted_rows] = True
+        return mask
+
+    @cached_property
+    def excluded(self) -> Excluded | None:
+        """The deleted rows as a search selector (None when nothing was deleted)."""
+        return Excluded(self.deleted_rows) if len(self.deleted_rows) else None
+
+    def document(self, doc_id: str) -> SegmentDocument | None:
+        """A live document of this segment, or None."""
+        return None if doc_id in self.deleted_docs else self.segment.document(doc_id)
+
+
+def _stored(live: LiveSegment, doc: SegmentDocument) -> StoredDocument:
+    first = live.base + doc.first
+    return StoredDocument(doc.id, doc.original, doc.checksum, doc.meta, tuple(range(first, first + doc.count)))
+
+
+class DocumentsView(Mapping[str, StoredDocument]):
+    """The live documents of a generation by id, read on access."""
+
+    def __init__(self, parts: Sequence[LiveSegment]) -> None:
+        """A view over ``parts`` (newest last)."""
+        self._parts = parts
+
+    def _find(self, doc_id: str) -> tuple[LiveSegment, SegmentDocument] | None:
+        for part in reversed(self._parts):
+            doc = part.document(doc_id)
+            if doc is not None:
+                return part, doc
+        return None
+
+    def __getitem__(self, doc_id: str) -> StoredDocument:
+        found = self._find(doc_id) if isinstance(doc_id, str) else None
+        if found is None:
+            raise KeyError(doc_id)
+        return _stored(*found)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and self._find(doc_id) is not None
+
+    @cached_property
+    def _ids(self) -> list[str]:
+        return [i for p in self._parts for i in p.segment.document_ids() if i not in p.deleted_docs]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return sum(int(p.segment.info["documents"]) - len(p.deleted_docs) for p in self._parts)
+
+
+class ChunksView(Mapping[int, IndexedChunk]):
+    """The live sentences of a generation by chunk id, read on access."""
+
+    def __init__(self, parts: Sequence[LiveSegment]) -> None:
+        """A view over ``parts``."""
+        self._parts = parts
+        self._bases = np.array([p.base for p in parts], dtype=np.int64)
+
+    def locate(self, chunk_id: int) -> tuple[LiveSegment, int] | None:
+        """The segment and row of a live chunk id, or None."""
+        i = int(np.searchsorted(self._bases, chunk_id, side="right")) - 1
+        if i < 0 or not isinstance(chunk_id, int | np.integer):
+            return None
+        part, row = self._parts[i], int(chunk_id) - int(self._bases[i])
+        if row >= part.segment.rows or part.deleted_mask[row]:
+            return None
+        return part, row
+
+    def many(self, chunk_ids: Sequence[int]) -> list[SegmentChunk]:
+        """The sentences of ``chunk_ids`` in that order, one query per segment (KeyError if one is not live)."""
+        located = [self.locate(int(c)) for c in chunk_ids]
+        if any(found is None for found in located):
+            raise KeyError([c for c, f in zip(chunk_ids, located, strict=True) if f is None][:5])
+        by_part: dict[int, list[int]] = {}
+        for part, row in located:  # type: ignore[misc]
+            by_part.setdefault(id(part), []).append(row)
+        read = {}
+        for part in self._parts:
+            rows = by_part.get(id(part))
+            if rows:
+                read.update({(id(part), c.row): c for c in part.segment.chunks(rows)})
+        return [read[(id(part), row)] for part, row in located]  # type: ignore[misc]
+
+    def __getitem__(self, chunk_id: int) -> IndexedChunk:
+        c = self.many([chunk_id])[0]
+        return IndexedChunk(c.chunk, [], c.key, c.context_key)
+
+    def __contains__(self, chunk_id: object) -> bool:
+        return isinstance(chunk_id, int | np.integer) and self.locate(int(chunk_id)) is not None
+
+    def __iter__(self) -> Iterator[int]:
+        for p in self._parts:
+            for row in np.nonzero(~p.deleted_mask)[0]:
+                yield p.base + int(row)
+
+    def __len__(self) -> int:
+        return sum(p.segment.rows - len(p.deleted_rows) for p in self._parts)
+
+
+class VectorsView:
+    """One of the two vector sets of a generation (sentences alone or in context), searched across segments."""
+
+    def __init__(self, parts: Sequence[LiveSegment], chunks: ChunksView, which: str) -> None:
+        """A view over the ``which`` ("sentence" or "context") vectors of ``parts``."""
+        self._parts, self._chunks, self._which = parts, chunks, which
+        self.dim = int(parts[0].segment.info["dim"]) if parts else 0
+
+    def _vectors(self, part: LiveSegment) -> SegmentVectors:
+        return part.segment.sentence if self._which == "sentence" else part.segment.context
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` live chunk ids per query, best first, ties by lower id; -1 pads."""
+        q = np.atleast_2d(queries)
+        scores, ids = [], []
+        for part in self._parts:
+            s, r = self._vectors(part).search(q, k, part.excluded)
+            scores.append(s)
+            ids.append(np.where(r >= 0, r + part.base, -1))
+        if not scores:
+            return np.full((len(q), k), -np.inf, np.float32), np.full((len(q), k), -1, np.int64)
+        s_all, i_all = np.concatenate(scores, axis=1), np.concatenate(ids, axis=1)
+        s_all = np.where(i_all >= 0, s_all, -np.inf)
+        order = np.lexsort((i_all, -s_all))[:, :k]
+        top_s, top_i = np.take_along_axis(s_all, order, 1), np.take_along_axis(i_all, order, 1)
+        pad = k - top_s.shape[1]
+        if pad > 0:
+            top_s = np.pad(top_s, ((0, 0), (0, pad)), constant_values=-np.inf)
+            top_i = np.pad(top_i, ((0, 0), (0, pad)), constant_values=-1)
+        return top_s.astype(np.float32), top_i.astype(np.int64)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of live chunk ``ids``, in that order (KeyError for one not live)."""
+        out = np.empty((len(ids), self.dim), dtype=np.float32)
+        located = [self._chunks.locate(int(c)) for c in ids]
+        for part in self._parts:
+            at = [i for i, found in enumerate(located) if found is not None and found[0] is part]
+            if at:
+                out[at] = self._vectors(part).reconstruct(np.array([located[i][1] for i in at]))  # type: ignore[index]
+        if any(found is None for found in located):
+            raise KeyError("ids not in the index")
+        return out
+
+    def ids(self) -> np.ndarray:
+        """All live chunk ids."""
+        return np.fromiter(iter(self._chunks), dtype=np.int64)
+
+
+class _Identity(Mapping[int, int]):
+    """``row_of`` of a segmented index: a chunk id is its own lexical row."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+
+    def __getitem__(self, chunk_id: int) -> int:
+        return int(chunk_id)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self._size))
+
+    def __len__(self) -> int:
+        return self._size
+
+
+@dataclass
+class SegmentedIndex:
+    """One committed generation of a segmented index directory, opened for reading."""
+
+    model_id: str
+    dim: int
+    parts: list[LiveSegment]
+    manifest: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.documents = DocumentsView(self.parts)
+        self.chunks = ChunksView(self.parts)
+        self.vector_index = VectorsView(self.parts, self.chunks, "sentence")
+        self.context_index = VectorsView(self.parts, self.chunks, "context")
+        size = sum(p.segment.rows for p in self.parts)
+        self.rows = np.arange(size, dtype=np.int64)
+        self.row_of = _Identity(size)
+        self.lexical = SegmentedLexical([LexicalPart(p.segment.postings, p.base, p.deleted_mask) for p in self.parts])
+
+    def document(self, doc_id: str) -> StoredDocument:
+        """A stored document, or NotFoundError."""
+        try:
+            return self.documents[doc_id]
+        except KeyError:
+            raise NotFoundError(f"no document {doc_id!r} in the index") from None
+
+    def document_chunks(self, doc_id: str) -> list[Chunk]:
+        """The chunks of one document, in order."""
+        return [c.chunk for c in self.chunks.many(self.document(doc_id).chunk_ids)]
