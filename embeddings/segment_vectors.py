@@ -28,6 +28,7 @@ VectorKind = Literal["flat", "ivf", "auto"]
 ANN_THRESHOLD = 100_000
 TRAIN_PER_LIST = 64
 VECTOR_KINDS = ("flat", "ivf", "auto")
+_FLAT_HEADERS = (b"IxFI", b"IxF2")  # faiss's tags of IndexFlatIP / IndexFlatL2 files
 
 
 def _faiss() -> Any:
@@ -86,7 +87,9 @@ class SegmentVectors:
         """Open the faiss file at ``path``; ``nprobe`` overrides the IVF lists searched."""
         faiss = _faiss()
         self.path = Path(path)
-        flags = faiss.IO_FLAG_READ_ONLY | faiss.IO_FLAG_MMAP | faiss.IO_FLAG_MMAP_IFC
+        with self.path.open("rb") as handle:
+            flat = handle.read(4) in _FLAT_HEADERS
+        flags = faiss.IO_FLAG_READ_ONLY | (faiss.IO_FLAG_MMAP_IFC if flat else faiss.IO_FLAG_MMAP)
         self._index: Any = faiss.read_index(str(self.path), flags)
         self.kind = "ivf" if isinstance(self._index, faiss.IndexIVF) else "flat"
         if self.kind == "ivf":

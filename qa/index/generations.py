@@ -33,6 +33,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from qa.errors import IndexMismatchError, InputError, NotFoundError
+from qa.index.postings import load_array
 from qa.index.segment import INFO, Segment
 from qa.index.segmented import LiveSegment, SegmentedIndex
 
@@ -43,6 +44,7 @@ SEGMENTS = "segments"
 LOCK_FILE = ".lock"
 _GENERATION = re.compile(r"gen-(\d{6,})")
 _SEGMENT = re.compile(r"seg-(\d{6,})")
+_OPEN_TRIES = 20
 
 
 def rebuild_hint(directory: Path) -> str:
@@ -63,12 +65,24 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: flush every file of a generation before committing it (tests of the logic alone turn it off)
+DURABLE = True
+
+
 def _fsync(path: Path) -> None:
+    if not DURABLE:
+        return
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    for item in path.iterdir() if path.is_dir() else []:
+        _fsync(item)
+    _fsync(path)
 
 
 @contextmanager
@@ -121,9 +135,8 @@ def commit(directory: Path, header: dict[str, Any], parts: list[tuple[str, np.nd
     manifest = {**header, "format_version": FORMAT_VERSION, "segments": segments, "files": files}
     manifest["saved_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    for path in folder.iterdir():
-        _fsync(path)
-    _fsync(folder)
+    for path in [*folder.iterdir(), *(directory / SEGMENTS / seg for seg, _, _ in parts)]:
+        _fsync_tree(path)
     pointer = directory / f".{CURRENT}.{os.getpid()}.tmp"
     pointer.write_text(name + "\n", encoding="utf-8")
     _fsync(pointer)
@@ -174,29 +187,42 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 
 
 def open_segmented(directory: Path, *, model_id: str | None = None, nprobe: int | None = None) -> SegmentedIndex:
-    """Open the current generation for reading; refuses another model, format or damaged files."""
-    manifest = read_manifest(directory)
-    if model_id is not None and manifest.get("model_id") != model_id:
-        raise IndexMismatchError(
-            f"{directory}: index was built with model {manifest.get('model_id')!r}, not {model_id!r}; "
-            f"use that model or {rebuild_hint(directory)}"
-        )
+    """Open the current generation for reading; refuses another model, format or damaged files.
+
+    A generation replaced (and removed) by another process while it was being opened is
+    followed to the one that replaced it.
+    """
+    for _ in range(_OPEN_TRIES):
+        manifest = read_manifest(directory)
+        if model_id is not None and manifest.get("model_id") != model_id:
+            raise IndexMismatchError(
+                f"{directory}: index was built with model {manifest.get('model_id')!r}, not {model_id!r}; "
+                f"use that model or {rebuild_hint(directory)}"
+            )
+        try:
+            parts = _open_parts(directory, manifest, nprobe)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            if read_manifest(directory)["generation"] != manifest["generation"]:
+                continue
+            raise IndexMismatchError(f"{directory}: damaged index ({exc}); {rebuild_hint(directory)}") from None
+        return SegmentedIndex(manifest["model_id"], int(manifest["dim"]), parts, manifest)
+    raise IndexMismatchError(f"{directory}: the index changed {_OPEN_TRIES} times while it was being opened")
+
+
+def _open_parts(directory: Path, manifest: dict[str, Any], nprobe: int | None) -> list[LiveSegment]:
     generation = directory / manifest["generation"]
-    try:
-        parts, base = [], 0
-        for entry in manifest["segments"]:
-            folder = directory / SEGMENTS / entry["name"]
-            if _sha256(folder / INFO) != entry["info_sha256"]:
-                raise ValueError(f"{entry['name']}/{INFO} does not match its checksum")
-            rows = np.empty(0, np.int64)
-            if entry["deleted_rows"]:
-                path = generation / entry["deleted_rows"]
-                if _sha256(path) != manifest["files"][entry["deleted_rows"]]:
-                    raise ValueError(f"{path.name} does not match its checksum")
-                rows = np.load(path, allow_pickle=False)
-            segment = Segment(folder, nprobe=nprobe)
-            parts.append(LiveSegment(segment, base, rows, frozenset(entry["deleted_docs"])))
-            base += segment.rows
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise IndexMismatchError(f"{directory}: damaged index ({exc}); {rebuild_hint(directory)}") from None
-    return SegmentedIndex(manifest["model_id"], int(manifest["dim"]), parts, manifest)
+    parts, base = [], 0
+    for entry in manifest["segments"]:
+        folder = directory / SEGMENTS / entry["name"]
+        if _sha256(folder / INFO) != entry["info_sha256"]:
+            raise ValueError(f"{entry['name']}/{INFO} does not match its checksum")
+        rows = np.empty(0, np.int64)
+        if entry["deleted_rows"]:
+            path = generation / entry["deleted_rows"]
+            if _sha256(path) != manifest["files"][entry["deleted_rows"]]:
+                raise ValueError(f"{path.name} does not match its checksum")
+            rows = load_array(path)
+        segment = Segment(folder, nprobe=nprobe)
+        parts.append(LiveSegment(segment, base, rows, frozenset(entry["deleted_docs"])))
+        base += segment.rows
+    return parts

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import threading
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +31,14 @@ TERMS_TABLE = (
     "CREATE TABLE terms (token TEXT PRIMARY KEY, start INTEGER NOT NULL, count INTEGER NOT NULL) WITHOUT ROWID"
 )
 K1, B = 1.2, 0.75
+#: np.load parses each header with ast, which CPython 3.11 cannot do in two threads at once
+_NPY_LOCK = threading.Lock()
+
+
+def load_array(path: Path, *, mmap: bool = False) -> np.ndarray:
+    """An ``.npy`` file, memory-mapped read-only when ``mmap`` (safe to call from any thread)."""
+    with _NPY_LOCK:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
 
 
 def write_postings(folder: Path, token_lists: Iterable[Sequence[str]], db: sqlite3.Connection) -> int:
@@ -62,9 +71,9 @@ class SegmentPostings:
 
     def __init__(self, folder: Path, lookup: Callable[[str], tuple[int, int] | None]) -> None:
         """Open the postings files in ``folder``; ``lookup(token)`` gives (start, count) or None."""
-        self._rows = np.load(folder / ROWS_FILE, mmap_mode="r")
-        self._tf = np.load(folder / TF_FILE, mmap_mode="r")
-        self.lengths = np.load(folder / LENGTHS_FILE, mmap_mode="r")
+        self._rows = load_array(folder / ROWS_FILE, mmap=True)
+        self._tf = load_array(folder / TF_FILE, mmap=True)
+        self.lengths = load_array(folder / LENGTHS_FILE, mmap=True)
         self._lookup = lookup
 
     def __len__(self) -> int:

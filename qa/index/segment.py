@@ -17,7 +17,6 @@ nothing is parsed into memory at open. A document's sentences are consecutive ro
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -148,17 +147,7 @@ class SegmentWriter:
         files = {p.name: p.stat().st_size for p in sorted(self.folder.iterdir())}
         info = {"rows": self.rows, "documents": self.documents, "dim": self.dim, "kinds": kinds, "files": files}
         (self.folder / INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
-        for path in self.folder.iterdir():
-            _fsync(path)
         return info
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Segment:
