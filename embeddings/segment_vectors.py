@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from embeddings.vector_index import default_faiss_threads, faiss_threads
+
 VectorKind = Literal["flat", "ivf", "auto"]
 ANN_THRESHOLD = 100_000
 TRAIN_PER_LIST = 64
@@ -113,7 +115,8 @@ class SegmentVectors:
             params = faiss.SearchParametersIVF(nprobe=int(self._index.nprobe), sel=sel)
         else:
             params = faiss.SearchParameters(sel=sel) if sel is not None else None
-        scores, rows = self._index.search(q, k, params=params)
+        with faiss_threads(default_faiss_threads(len(q))):
+            scores, rows = self._index.search(q, k, params=params)
         return np.asarray(scores, np.float32), np.asarray(rows, np.int64)
 
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:

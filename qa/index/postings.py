@@ -107,6 +107,10 @@ class SegmentedLexical:
         self._live = sum(len(p.postings) - int(p.deleted.sum()) for p in self.parts)
         total = sum(int(np.asarray(p.postings.lengths, np.int64)[~p.deleted].sum()) for p in self.parts)
         self._avg = total / self._live if self._live else 1.0
+        self._lock = threading.Lock()
+        self._last: tuple[tuple[str, ...], dict[str, list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]]] | None = (
+            None
+        )
 
     def _live_postings(self, token: str) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
         out = []
@@ -118,15 +122,26 @@ class SegmentedLexical:
                 out.append((part.base, rows, tf[keep], np.asarray(part.postings.lengths[rows], np.float32)))
         return out
 
+    def _found(self, query_tokens: Sequence[str]) -> dict[str, list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]]:
+        """The live postings of each distinct query token (the last query's are kept for known())."""
+        key = tuple(query_tokens)
+        with self._lock:
+            if self._last is not None and self._last[0] == key:
+                return self._last[1]
+        found = {t: self._live_postings(t) for t in set(query_tokens)}
+        with self._lock:
+            self._last = (key, found)
+        return found
+
     def known(self, query_tokens: Sequence[str]) -> list[str]:
         """The query tokens that occur in some live row."""
-        present = {t for t in set(query_tokens) if self._live_postings(t)}
-        return [t for t in query_tokens if t in present]
+        found = self._found(query_tokens)
+        return [t for t in query_tokens if found[t]]
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every row (deleted rows score 0) for the tokenized query."""
         out = np.zeros(self.size, dtype=np.float32)
-        found = {t: self._live_postings(t) for t in set(query_tokens)}
+        found = self._found(query_tokens)
         for token in query_tokens:
             hits = found[token]
             df = sum(len(rows) for _, rows, _, _ in hits)

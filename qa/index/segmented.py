@@ -11,6 +11,8 @@ generation and opens a new view, so a reader keeps a consistent index for as lon
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,8 +23,10 @@ from embeddings.segment_vectors import Excluded, SegmentVectors
 from qa.errors import NotFoundError
 from qa.index.postings import LexicalPart, SegmentedLexical
 from qa.index.segment import Segment, SegmentChunk, SegmentDocument
-from qa.index.store import IndexedChunk, StoredDocument
+from qa.index.store import CorpusIndex, IndexedChunk, StoredDocument
 from qa.types import Chunk
+
+_CACHED_CHUNKS = 20_000
 
 
 @dataclass
@@ -97,31 +101,59 @@ class ChunksView(Mapping[int, IndexedChunk]):
         """A view over ``parts``."""
         self._parts = parts
         self._bases = np.array([p.base for p in parts], dtype=np.int64)
+        self._cache: OrderedDict[int, SegmentChunk] = OrderedDict()
+        self._lock = threading.Lock()
 
     def locate(self, chunk_id: int) -> tuple[LiveSegment, int] | None:
         """The segment and row of a live chunk id, or None."""
-        i = int(np.searchsorted(self._bases, chunk_id, side="right")) - 1
-        if i < 0 or not isinstance(chunk_id, int | np.integer):
+        if not isinstance(chunk_id, int | np.integer):
             return None
-        part, row = self._parts[i], int(chunk_id) - int(self._bases[i])
-        if row >= part.segment.rows or part.deleted_mask[row]:
-            return None
-        return part, row
+        where, rows = self.locate_many(np.array([chunk_id], dtype=np.int64))
+        return None if where[0] < 0 else (self._parts[int(where[0])], int(rows[0]))
 
-    def many(self, chunk_ids: Sequence[int]) -> list[SegmentChunk]:
-        """The sentences of ``chunk_ids`` in that order, one query per segment (KeyError if one is not live)."""
-        located = [self.locate(int(c)) for c in chunk_ids]
-        if any(found is None for found in located):
-            raise KeyError([c for c, f in zip(chunk_ids, located, strict=True) if f is None][:5])
-        by_part: dict[int, list[int]] = {}
-        for part, row in located:  # type: ignore[misc]
-            by_part.setdefault(id(part), []).append(row)
-        read = {}
-        for part in self._parts:
-            rows = by_part.get(id(part))
-            if rows:
-                read.update({(id(part), c.row): c for c in part.segment.chunks(rows)})
-        return [read[(id(part), row)] for part, row in located]  # type: ignore[misc]
+    def locate_many(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(segment position, row) of each chunk id; position -1 for an id that is not live."""
+        ids = np.asarray(chunk_ids, dtype=np.int64)
+        where = np.searchsorted(self._bases, ids, side="right") - 1
+        rows = ids - self._bases[np.maximum(where, 0)] if len(self._bases) else ids
+        for i, part in enumerate(self._parts):
+            at = where == i
+            bad = at & ((rows >= part.segment.rows) | (rows < 0))
+            at &= ~bad
+            bad[at] = part.deleted_mask[rows[at]]
+            where[bad] = -1
+        where[ids < 0] = -1
+        return where, rows
+
+    def many(self, chunk_ids: Sequence[int] | np.ndarray) -> list[SegmentChunk]:
+        """The sentences of ``chunk_ids`` in that order (KeyError if one is not live).
+
+        Sentences read lately come from a cache; the others are read with one query a segment.
+        """
+        with self._lock:
+            cached = [self._cache.get(int(c)) for c in chunk_ids]
+            for c, hit in zip(chunk_ids, cached, strict=True):
+                if hit is not None:
+                    self._cache.move_to_end(int(c))
+        missing = [int(c) for c, hit in zip(chunk_ids, cached, strict=True) if hit is None]
+        read = dict(zip(missing, self._read(missing), strict=True)) if missing else {}
+        with self._lock:
+            self._cache.update(read)
+            while len(self._cache) > _CACHED_CHUNKS:
+                self._cache.popitem(last=False)
+        return [hit if hit is not None else read[int(c)] for c, hit in zip(chunk_ids, cached, strict=True)]
+
+    def _read(self, chunk_ids: Sequence[int]) -> list[SegmentChunk]:
+        where, rows = self.locate_many(np.asarray(chunk_ids, dtype=np.int64))
+        if (where < 0).any():
+            raise KeyError([int(c) for c, w in zip(chunk_ids, where, strict=True) if w < 0][:5])
+        out: list[SegmentChunk | None] = [None] * len(where)
+        for i, part in enumerate(self._parts):
+            at = np.nonzero(where == i)[0]
+            if len(at):
+                for j, chunk in zip(at, part.segment.chunks(rows[at].tolist()), strict=True):
+                    out[j] = chunk
+        return out  # type: ignore[return-value]
 
     def __getitem__(self, chunk_id: int) -> IndexedChunk:
         c = self.many([chunk_id])[0]
@@ -175,14 +207,14 @@ class VectorsView:
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of live chunk ``ids``, in that order (KeyError for one not live)."""
-        out = np.empty((len(ids), self.dim), dtype=np.float32)
-        located = [self._chunks.locate(int(c)) for c in ids]
-        for part in self._parts:
-            at = [i for i, found in enumerate(located) if found is not None and found[0] is part]
-            if at:
-                out[at] = self._vectors(part).reconstruct(np.array([located[i][1] for i in at]))  # type: ignore[index]
-        if any(found is None for found in located):
+        where, rows = self._chunks.locate_many(np.asarray(ids, dtype=np.int64))
+        if (where < 0).any():
             raise KeyError("ids not in the index")
+        out = np.empty((len(where), self.dim), dtype=np.float32)
+        for i, part in enumerate(self._parts):
+            at = np.nonzero(where == i)[0]
+            if len(at):
+                out[at] = self._vectors(part).reconstruct(rows[at])
         return out
 
     def ids(self) -> np.ndarray:
@@ -235,3 +267,10 @@ class SegmentedIndex:
     def document_chunks(self, doc_id: str) -> list[Chunk]:
         """The chunks of one document, in order."""
         return [c.chunk for c in self.chunks.many(self.document(doc_id).chunk_ids)]
+
+
+def chunks_of(index: SegmentedIndex | CorpusIndex, chunk_ids: Sequence[int] | np.ndarray) -> list[Chunk]:
+    """The chunks of ``chunk_ids`` of either kind of index, in that order (a segmented one reads them together)."""
+    if isinstance(index.chunks, ChunksView):
+        return [c.chunk for c in index.chunks.many(chunk_ids)]
+    return [index.chunks[int(i)].chunk for i in chunk_ids]

@@ -82,8 +82,7 @@ class Hit:
 
 def _neighbours(index: CorpusIndex, chunk: Chunk) -> tuple[str, str, int, int]:
     """Previous and next sentence of the same document, and the span of the chunk's paragraph."""
-    doc = index.document(chunk.source)
-    siblings = [index.chunks[i].chunk for i in doc.chunk_ids]
+    siblings = index.document_chunks(chunk.source)
     previous = siblings[chunk.index - 1].cited if chunk.index > 0 else ""
     following = siblings[chunk.index + 1].cited if chunk.index + 1 < len(siblings) else ""
     same = [c for c in siblings if c.paragraph == chunk.paragraph]

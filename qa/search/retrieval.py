@@ -20,6 +20,7 @@ import numpy as np
 from embeddings.encoders import Encoder
 from embeddings.vector_index import VectorIndex
 from qa.index import CorpusIndex, tokenize
+from qa.index.segmented import SegmentedIndex, VectorsView, chunks_of
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
@@ -91,7 +92,9 @@ def _answer_type_bonus(question: str, texts: Sequence[str]) -> np.ndarray:
 class Retriever:
     """Ranks the sentences of one index for questions, with one encoder."""
 
-    def __init__(self, index: CorpusIndex, encoder: Encoder, config: RetrievalConfig | None = None) -> None:
+    def __init__(
+        self, index: CorpusIndex | SegmentedIndex, encoder: Encoder, config: RetrievalConfig | None = None
+    ) -> None:
         self.index = index
         self.encoder = encoder
         self.config = config or RetrievalConfig()
@@ -111,7 +114,7 @@ class Retriever:
         ids = np.concatenate(found)
         return ids[ids >= 0]
 
-    def _dense_views(self) -> list[VectorIndex]:
+    def _dense_views(self) -> list[VectorIndex | VectorsView]:
         return [self.index.vector_index] + ([self.index.context_index] if self.config.context_weight else [])
 
     def _dense_scores(self, candidates: np.ndarray, qvec: np.ndarray) -> np.ndarray:
@@ -152,20 +155,20 @@ class Retriever:
         if lex_all is not None and lexical.max(initial=0.0) > 0:
             weight = 1.0 if cfg.mode == "lexical" else cfg.lexical_weight * _lexical_trust(coverage)
             fused += weight * _standardize(lexical, lex_all[lex_rows])
-        fused = self._with_passage(candidates, fused)
-        texts = [index.chunks[int(c)].chunk.text for c in candidates]
+        chunks = chunks_of(index, candidates)
+        fused = self._with_passage([c.source for c in chunks], fused)
+        texts = [c.text for c in chunks]
         fused = fused + cfg.answer_type_weight * _answer_type_bonus(question, texts)
         fused = fused - cfg.label_penalty * np.array([_is_label(t) for t in texts], dtype=np.float32)
         order = np.argsort(-fused, kind="stable")[:k]
         return [Scored(int(candidates[i]), float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
 
-    def _with_passage(self, candidates: np.ndarray, fused: np.ndarray) -> np.ndarray:
+    def _with_passage(self, sources: list[str], fused: np.ndarray) -> np.ndarray:
         """Add a share of the best score of each candidate's paragraph neighbourhood and document."""
         if not self.config.passage_weight:
             return fused
         best_in_doc: dict[str, float] = {}
-        for cid, score in zip(candidates, fused, strict=True):
-            source = self.index.chunks[int(cid)].chunk.source
+        for source, score in zip(sources, fused, strict=True):
             best_in_doc[source] = max(best_in_doc.get(source, -np.inf), float(score))
-        doc_best = np.array([best_in_doc[self.index.chunks[int(c)].chunk.source] for c in candidates], dtype=np.float32)
+        doc_best = np.array([best_in_doc[source] for source in sources], dtype=np.float32)
         return fused + self.config.passage_weight * doc_best
