@@ -16,6 +16,7 @@ from embeddings.cache import EmbeddingCache
 from qa.engine import Engine, open_cache, open_engine
 from qa.errors import NotFoundError
 from qa.index import save_index
+from qa.index.segmented import SegmentedIndex
 from qa.settings import Settings
 from qa.types import Document
 
@@ -82,6 +83,7 @@ class AppState:
         if self._cache is None:
             self._cache = open_cache(self.settings)
         new = self.engine.with_changes(upserts or [], removals or [], self._cache)
-        save_index(new.index, self.settings.index_dir)
+        if not isinstance(new.index, SegmentedIndex):  # a segmented index has committed the change itself
+            save_index(new.index, self.settings.index_dir)
         self._engine = new
         return new

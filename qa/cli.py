@@ -110,6 +110,7 @@ def index_cmd(
                 rebuild=rebuild,
                 keep_missing=keep_missing,
                 progress=sys.stderr.isatty(),
+                kind=settings.vector_index,
             )
     except (QAError, EncoderError, IndexFormatError) as exc:
         raise fail(str(exc)) from None

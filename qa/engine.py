@@ -8,19 +8,14 @@ from pathlib import Path
 
 from embeddings.cache import EmbeddingCache, default_cache_path
 from embeddings.encoders import Encoder, load_encoder
+from embeddings.segment_vectors import VectorKind
 from embeddings.vector_index import NumpyIndex, VectorIndex, new_vector_index
 from qa.claims import ClaimCheck, check_claim
-from qa.index import (
-    CorpusIndex,
-    IndexSummary,
-    add_documents,
-    load_index,
-    load_user_dictionary,
-    open_for_update,
-    remove_document,
-    save_index,
-    update_index,
-)
+from qa.index import CorpusIndex, IndexSummary, add_documents, load_user_dictionary, remove_document
+from qa.index.generations import is_segmented, open_segmented
+from qa.index.segment_update import update_segmented
+from qa.index.segment_writes import apply_changes
+from qa.index.segmented import AnyIndex, SegmentedIndex
 from qa.ingest import iter_documents
 from qa.search import Hit, RetrievalConfig, Retriever, build_hits
 from qa.settings import Settings
@@ -50,20 +45,19 @@ def build_index(
     rebuild: bool = False,
     keep_missing: bool = False,
     progress: bool = False,
-) -> tuple[CorpusIndex, IndexSummary]:
-    """Create or update the index at ``directory`` from ``paths`` and save it atomically."""
-    index, reusable = open_for_update(directory, encoder, rebuild=rebuild)
-    summary = update_index(
-        index,
+    kind: VectorKind = "auto",
+) -> tuple[SegmentedIndex, IndexSummary]:
+    """Create or update the index at ``directory`` from ``paths`` and commit it atomically."""
+    return update_segmented(
+        directory,
         iter_documents(list(paths)),
         encoder,
         cache,
-        reusable=reusable,
+        rebuild=rebuild,
         keep_missing=keep_missing,
+        kind=kind,
         progress=progress,
     )
-    save_index(index, directory)
-    return index, summary
 
 
 #: Retrieved sentences a claim is checked against.
@@ -74,7 +68,7 @@ _CLAIM_POOL = 20
 class Engine:
     """An index and the encoder that queries it."""
 
-    index: CorpusIndex
+    index: AnyIndex
     encoder: Encoder
     config: RetrievalConfig
 
@@ -105,8 +99,12 @@ class Engine:
         """A new engine over a copy of this index with ``removals`` dropped and ``upserts`` added or replaced.
 
         Copy-on-write: this engine and its index are left untouched, so queries can keep using
-        them while the new index is built. A removal of an unknown id raises NotFoundError.
+        them while the new index is built. A removal of an unknown id raises NotFoundError. A
+        segmented index commits the change to its directory (a new small segment, nothing copied).
         """
+        if isinstance(self.index, SegmentedIndex):
+            new, _, _ = apply_changes(self.index.directory, self.index, upserts, removals, self.encoder, cache)
+            return Engine(new, self.encoder, self.config)
         index = copy_index(self.index)
         for doc_id in removals:
             index.document(doc_id)
@@ -142,9 +140,12 @@ def copy_index(index: CorpusIndex) -> CorpusIndex:
 def open_engine(settings: Settings, *, progress: bool = False, config: RetrievalConfig | None = None) -> Engine:
     """Load the configured index (building it from the configured corpus when absent)."""
     encoder = open_encoder(settings)
-    if (settings.index_dir / "manifest.json").is_file():
-        index = load_index(settings.index_dir, model_id=encoder.model_id)
+    index: AnyIndex
+    if is_segmented(settings.index_dir) or (settings.index_dir / "manifest.json").is_file():
+        index = open_segmented(settings.index_dir, model_id=encoder.model_id, nprobe=settings.ivf_nprobe)
     else:
         with open_cache(settings) as cache:
-            index, _ = build_index([settings.corpus], settings.index_dir, encoder, cache, progress=progress)
+            index, _ = build_index(
+                [settings.corpus], settings.index_dir, encoder, cache, progress=progress, kind=settings.vector_index
+            )
     return Engine(index, encoder, config or RetrievalConfig())

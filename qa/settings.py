@@ -6,6 +6,7 @@ Library functions take explicit arguments; this class is the one place that read
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,10 @@ class Settings(BaseSettings):
     )
     cache_dir: Path | None = Field(None, description="Embedding cache folder (default ~/.cache/chuchu).")
     device: str | None = Field(None, description="'cpu' or 'cuda' (default: cuda when available).")
+    vector_index: Literal["flat", "ivf", "auto"] = Field(
+        "auto", description="Vector index type: flat (exact), ivf (IVF, fp16), auto (ivf from 100k sentences)."
+    )
+    ivf_nprobe: int | None = Field(None, ge=1, description="IVF lists searched per query (default: nlist/16, >= 16).")
     user_dict: Path | None = Field(None, description="jieba user dictionary of domain terms.")
     host: str = "127.0.0.1"
     port: int = 8000

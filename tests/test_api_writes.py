@@ -238,7 +238,7 @@ def test_a_restart_serves_the_saved_writes_and_a_new_server_builds_its_index(tmp
     )
     with TestClient(create_app(fresh)) as client:
         assert client.get("/readyz").json()["documents"] == 2
-    assert (tmp_path / "fresh" / "manifest.json").is_file()
+    assert (tmp_path / "fresh" / "CURRENT").is_file()
 
 
 def test_with_changes_leaves_the_old_engine_untouched(tmp_path: Path) -> None:

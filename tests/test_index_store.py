@@ -17,11 +17,21 @@ from embeddings.cache import EmbeddingCache
 from embeddings.encoders import FakeEncoder
 from embeddings.vector_index import FaissIndex
 from qa.cli import app
-from qa.engine import Engine, build_index
+from qa.engine import Engine
 from qa.errors import IndexMismatchError, NotFoundError
-from qa.index import FORMAT_VERSION, TOKENIZER_VERSION, CorpusIndex, load_index, open_for_update, read_manifest
+from qa.index import (
+    FORMAT_VERSION,
+    TOKENIZER_VERSION,
+    CorpusIndex,
+    IndexSummary,
+    load_index,
+    open_for_update,
+    read_manifest,
+    save_index,
+    update_index,
+)
 from qa.index import store as index_store
-from qa.ingest import SEGMENTER_VERSION
+from qa.ingest import SEGMENTER_VERSION, iter_documents
 from qa.search import RetrievalConfig
 
 DOCS = {
@@ -30,6 +40,16 @@ DOCS = {
     "notes/cafe.txt": "咖啡馆笔记\n\n这家咖啡馆在解放碑附近。它每天早上八点开门。\n",
 }
 QUESTIONS = ["园区的范围西至哪里？", "How many engineers work at the solar farm?", "咖啡馆几点开门？", "渝中区"]
+
+
+def build_index(
+    paths: list[Path], directory: Path, encoder: FakeEncoder, cache: EmbeddingCache | None
+) -> tuple[CorpusIndex, IndexSummary]:
+    """An index in the in-memory store's format (version 2), the layout these tests check."""
+    index, reusable = open_for_update(directory, encoder)
+    summary = update_index(index, iter_documents(paths), encoder, cache, reusable=reusable)
+    save_index(index, directory)
+    return index, summary
 
 
 def write_docs(folder: Path, docs: dict[str, str]) -> Path:

@@ -10,12 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sample_docs import PARK_TXT, SOLAR_MD
+from typer.testing import CliRunner
 
 from embeddings.encoders import FakeEncoder
 from embeddings.segment_vectors import SegmentVectors, write_segment_vectors
-from qa.engine import Engine, build_index
+from qa.cli import app
+from qa.engine import Engine
 from qa.errors import IndexMismatchError, NotFoundError
-from qa.index import CorpusIndex, generations, update_index
+from qa.index import CorpusIndex, generations, save_index, update_index
 from qa.index import segment_writes as writes
 from qa.index.generations import open_segmented
 from qa.ingest import parse_document
@@ -98,11 +100,11 @@ def test_incremental_writes_equal_a_rebuild(tmp_path_factory: pytest.TempPathFac
                     writes.apply_changes(root / "inc", index, [], [doc_id], ENCODER, None)
                 continue
             if op == "delete":
-                index = writes.apply_changes(root / "inc", index, [], [doc_id], ENCODER, None)
+                index, *_ = writes.apply_changes(root / "inc", index, [], [doc_id], ENCODER, None)
                 del live[doc_id]
             else:
                 text = POOL[doc_id] + "补充说明。\n" * variant
-                index = writes.apply_changes(root / "inc", index, [doc(doc_id, text)], [], ENCODER, None)
+                index, *_ = writes.apply_changes(root / "inc", index, [doc(doc_id, text)], [], ENCODER, None)
                 live[doc_id] = text
     finally:
         writes.MAX_SEGMENTS, writes.MERGE_COUNT = old_max, old_count
@@ -132,9 +134,9 @@ def test_an_ann_index_returns_the_flat_top_hit(tmp_path: Path) -> None:
 
 def test_a_write_is_visible_to_the_next_read_and_a_delete_never_comes_back(tmp_path: Path) -> None:
     index, _, _ = writes.build_segmented(tmp_path / "idx", [doc("park.txt"), doc("solar.md")], ENCODER, None)
-    index = writes.apply_changes(tmp_path / "idx", index, [doc("zoo.txt")], [], ENCODER, None)
+    index, *_ = writes.apply_changes(tmp_path / "idx", index, [doc("zoo.txt")], [], ENCODER, None)
     assert ranked(index, "熊猫馆每天九点开门")[0][0] == "zoo.txt"
-    index = writes.apply_changes(tmp_path / "idx", index, [], ["zoo.txt", "solar.md"], ENCODER, None)
+    index, *_ = writes.apply_changes(tmp_path / "idx", index, [], ["zoo.txt", "solar.md"], ENCODER, None)
     for view in (index, open_segmented(tmp_path / "idx")):
         assert sorted(view.documents) == ["park.txt"]
         assert all(source == "park.txt" for q in QUESTIONS for source, *_ in ranked(view, q))
@@ -153,7 +155,7 @@ def test_a_reader_never_sees_a_half_applied_write(tmp_path: Path) -> None:
     def write() -> None:
         current = index
         for i in range(12):
-            current = writes.apply_changes(
+            current, *_ = writes.apply_changes(
                 tmp_path / "idx", current, [doc("cafe.txt", versions[(i + 1) % 2])], [], ENCODER, None
             )
         done.set()
@@ -172,9 +174,10 @@ def test_a_reader_never_sees_a_half_applied_write(tmp_path: Path) -> None:
 
 
 def test_old_format_index_directories_are_refused_with_the_rebuild_message(tmp_path: Path) -> None:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "park.txt").write_text(PARK_TXT, encoding="utf-8")
-    build_index([folder], tmp_path / "old", ENCODER, None)
-    with pytest.raises(IndexMismatchError, match="--rebuild"):
+    legacy = CorpusIndex(ENCODER.model_id, ENCODER.dim)
+    update_index(legacy, [doc("park.txt")], ENCODER, None)
+    save_index(legacy, tmp_path / "old")
+    with pytest.raises(IndexMismatchError, match=r"older format.*--rebuild"):
         open_segmented(tmp_path / "old")
+    result = CliRunner().invoke(app, ["ask", "园区在哪里？", "--index", str(tmp_path / "old"), "--model", "fake"])
+    assert result.exit_code != 0 and "--rebuild" in result.output and "Traceback" not in result.output

@@ -3,7 +3,8 @@
 A segment folder, written once by :class:`SegmentWriter` and never changed::
 
     store.sqlite       documents (id, checksum, metadata, original text, first row, row count),
-                       chunks (one sentence a row: offsets, line, heading, lexical tokens, embedding keys),
+                       chunks (one sentence a row: offsets, the cited text where it differs from the
+                       clean one, line, heading, lexical tokens, embedding keys),
                        terms (where each token's postings start)
     lex_*.npy          BM25 postings (see qa.index.postings), memory-mapped
     sentence.faiss     the vectors of the sentences alone, rows 0..n-1 (embeddings.segment_vectors)
@@ -17,6 +18,7 @@ nothing is parsed into memory at open. A document's sentences are consecutive ro
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -39,10 +41,11 @@ _SCHEMA = """
 CREATE TABLE documents (id TEXT PRIMARY KEY, checksum TEXT NOT NULL, meta TEXT NOT NULL, text TEXT NOT NULL,
                         first INTEGER NOT NULL, count INTEGER NOT NULL);
 CREATE TABLE chunks (row INTEGER PRIMARY KEY, source TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL,
-                     end INTEGER NOT NULL, text TEXT NOT NULL, line INTEGER NOT NULL, paragraph INTEGER NOT NULL,
-                     heading TEXT NOT NULL, tokens TEXT NOT NULL, key TEXT NOT NULL, context_key TEXT NOT NULL);
+                     end INTEGER NOT NULL, text TEXT NOT NULL, cited TEXT, line INTEGER NOT NULL,
+                     paragraph INTEGER NOT NULL, heading TEXT NOT NULL, tokens TEXT NOT NULL, key TEXT NOT NULL,
+                     context_key TEXT NOT NULL);
 """
-_CHUNK_COLUMNS = "row, source, idx, start, end, text, line, paragraph, heading, key, context_key"
+_CHUNK_COLUMNS = "row, source, idx, start, end, text, cited, line, paragraph, heading, key, context_key"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,10 @@ class SegmentChunk:
     chunk: Chunk
     key: str
     context_key: str
+
+
+def _empty(dim: int) -> np.ndarray:
+    return np.empty((0, dim), dtype=np.float32)
 
 
 def meta_from_dict(raw: dict[str, Any]) -> DocumentMeta:
@@ -105,7 +112,7 @@ class SegmentWriter:
             ),
         )
         self._db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     first + i,
@@ -114,6 +121,7 @@ class SegmentWriter:
                     c.start,
                     c.end,
                     c.text,
+                    None if c.cited == c.text else c.cited,
                     c.line,
                     c.paragraph,
                     json.dumps(list(c.heading), ensure_ascii=False),
@@ -129,18 +137,25 @@ class SegmentWriter:
         self.rows += len(chunks)
         self.documents += 1
 
+    def abandon(self) -> None:
+        """Close and remove a segment that will not be finished."""
+        for handle in self._vectors:
+            handle.close()
+        self._db.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     def finish(self, kind: VectorKind) -> dict[str, Any]:
         """Build postings and vector files, close the store; returns the segment's info (also saved)."""
         for handle in self._vectors:
             handle.close()
         tokens = (json.loads(t) for (t,) in self._db.execute("SELECT tokens FROM chunks ORDER BY row"))
-        write_postings(self.folder, list(tokens), self._db)
+        write_postings(self.folder, tokens, self._db)
         self._db.execute("COMMIT")
         self._db.close()
         kinds = {}
         for name, target in (("sentence", SENTENCE_FILE), ("context", CONTEXT_FILE)):
             raw = self.folder / f".{name}.f32"
-            data = np.fromfile(raw, dtype=np.float32).reshape(-1, self.dim)
+            data = np.memmap(raw, dtype=np.float32, mode="r").reshape(-1, self.dim) if self.rows else _empty(self.dim)
             kinds[name] = write_segment_vectors(self.folder / target, data, kind)
             del data
             raw.unlink()
@@ -205,10 +220,10 @@ class Segment:
         return [found[int(r)] for r in rows]
 
     def _chunk(self, row: tuple[Any, ...]) -> SegmentChunk:
-        r, source, idx, start, end, text, line, paragraph, heading, key, ckey = row
-        doc = self.document(source)
-        cited = doc.original[start:end] if doc is not None else text
-        chunk = Chunk(source, idx, start, end, text, cited, line, paragraph, tuple(json.loads(heading)))
+        r, source, idx, start, end, text, cited, line, paragraph, heading, key, ckey = row
+        chunk = Chunk(
+            source, idx, start, end, text, text if cited is None else cited, line, paragraph, tuple(json.loads(heading))
+        )
         return SegmentChunk(r, chunk, key, ckey)
 
     def tokens(self, first: int, count: int) -> list[list[str]]:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -116,26 +117,33 @@ def build_segmented(
     progress: bool = False,
 ) -> tuple[SegmentedIndex, int, int]:
     """Build a new index of ``docs`` in ``directory`` (replacing what it held); returns it, embedded, reused."""
+    created = not directory.exists()
     with writing(directory):
         writer = SegmentWriter(new_segment_folder(directory), encoder.dim)
         embedded = reused = 0
-        for batch in _batches(docs, _BATCH_DOCUMENTS):
-            prepared, e, r = prepare_documents(batch, encoder, cache, progress=progress)
-            embedded, reused = embedded + e, reused + r
-            for p in prepared:
-                writer.add(p.doc, p.chunks, p.vectors, p.context_vectors)
-        writer.finish(kind)
+        try:
+            for batch in _batches(docs, _BATCH_DOCUMENTS):
+                prepared, e, r = prepare_documents(batch, encoder, cache, progress=progress)
+                embedded, reused = embedded + e, reused + r
+                for p in prepared:
+                    writer.add(p.doc, p.chunks, p.vectors, p.context_vectors)
+            writer.finish(kind)
+        except BaseException:
+            writer.abandon()
+            if created:
+                shutil.rmtree(directory, ignore_errors=True)
+            raise
         header = _header(encoder.model_id, encoder.dim, kind, writer.documents, writer.rows)
         commit(directory, header, [(writer.folder.name, np.empty(0, np.int64), frozenset())])
         remove_unused(directory)
     return open_segmented(directory, model_id=encoder.model_id), embedded, reused
 
 
-def _write_prepared(directory: Path, prepared: Sequence[Prepared], dim: int) -> Segment:
+def _write_prepared(directory: Path, prepared: Sequence[Prepared], dim: int, kind: VectorKind) -> Segment:
     writer = SegmentWriter(new_segment_folder(directory), dim)
     for p in prepared:
         writer.add(p.doc, p.chunks, p.vectors, p.context_vectors)
-    writer.finish("flat")
+    writer.finish(kind)
     return Segment(writer.folder)
 
 
@@ -146,18 +154,21 @@ def apply_changes(
     removals: Sequence[str],
     encoder: Encoder,
     cache: EmbeddingCache | None,
-) -> SegmentedIndex:
-    """Commit ``removals`` and ``upserts`` (added or replaced) as a new generation; returns its view.
+    *,
+    kind: VectorKind = "flat",
+) -> tuple[SegmentedIndex, int, int]:
+    """Commit ``removals`` and ``upserts`` (added or replaced) as a new generation.
 
-    ``index`` is the generation the caller reads; it is left untouched. A removal of an unknown
-    id raises NotFoundError before anything is written.
+    Returns its view and how many texts were embedded and reused. ``index`` is the generation
+    the caller reads; it is left untouched. A removal of an unknown id raises NotFoundError
+    before anything is written. The new segment's vectors are of ``kind``.
     """
     with writing(directory):
         if read_manifest(directory)["generation"] != index.manifest.get("generation"):
             index = open_segmented(directory, model_id=encoder.model_id)
         deleted = {id(p): (set(p.deleted_rows.tolist()), set(p.deleted_docs)) for p in index.parts}
         for doc_id in [*removals, *(d.id for d in upserts)]:
-            found = index.documents._find(doc_id)
+            found = index.documents.find(doc_id)
             if found is None:
                 if doc_id in removals:
                     raise NotFoundError(f"no document {doc_id!r} in the index")
@@ -166,12 +177,14 @@ def apply_changes(
             deleted[id(part)][0].update(range(doc.first, doc.first + doc.count))
             deleted[id(part)][1].add(doc_id)
         parts = [LiveSegment(p.segment, 0, _rows(deleted[id(p)][0]), frozenset(deleted[id(p)][1])) for p in index.parts]
+        embedded = reused = 0
         if upserts:
-            prepared, _, _ = prepare_documents(list(upserts), encoder, cache)
-            parts.append(LiveSegment(_write_prepared(directory, prepared, index.dim), 0, _rows(set()), frozenset()))
+            prepared, embedded, reused = prepare_documents(list(upserts), encoder, cache)
+            new = _write_prepared(directory, prepared, index.dim, kind)
+            parts.append(LiveSegment(new, 0, _rows(set()), frozenset()))
         if len(parts) > MAX_SEGMENTS:
             parts = _merge_smallest(directory, parts, index.dim)
-        return _commit_parts(directory, index, parts)
+        return _commit_parts(directory, index, parts), embedded, reused
 
 
 def _rows(rows: set[int]) -> np.ndarray:
@@ -182,7 +195,7 @@ def _commit_parts(directory: Path, index: SegmentedIndex, parts: list[LiveSegmen
     base = 0
     for part in parts:
         part.base, base = base, base + part.segment.rows
-    view = SegmentedIndex(index.model_id, index.dim, parts, {})
+    view = SegmentedIndex(index.model_id, index.dim, parts, {}, directory)
     header = {k: v for k, v in index.manifest.items() if k not in ("segments", "files", "generation", "saved_at")}
     header.update(documents=len(view.documents), chunks=len(view.chunks))
     name = commit(directory, header, [(p.segment.folder.name, p.deleted_rows, p.deleted_docs) for p in parts])

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -67,7 +68,8 @@ class DocumentsView(Mapping[str, StoredDocument]):
         """A view over ``parts`` (newest last)."""
         self._parts = parts
 
-    def _find(self, doc_id: str) -> tuple[LiveSegment, SegmentDocument] | None:
+    def find(self, doc_id: str) -> tuple[LiveSegment, SegmentDocument] | None:
+        """The live segment holding ``doc_id`` and its record there, or None."""
         for part in reversed(self._parts):
             doc = part.document(doc_id)
             if doc is not None:
@@ -75,13 +77,13 @@ class DocumentsView(Mapping[str, StoredDocument]):
         return None
 
     def __getitem__(self, doc_id: str) -> StoredDocument:
-        found = self._find(doc_id) if isinstance(doc_id, str) else None
+        found = self.find(doc_id) if isinstance(doc_id, str) else None
         if found is None:
             raise KeyError(doc_id)
         return _stored(*found)
 
     def __contains__(self, doc_id: object) -> bool:
-        return isinstance(doc_id, str) and self._find(doc_id) is not None
+        return isinstance(doc_id, str) and self.find(doc_id) is not None
 
     @cached_property
     def _ids(self) -> list[str]:
@@ -246,6 +248,7 @@ class SegmentedIndex:
     dim: int
     parts: list[LiveSegment]
     manifest: dict[str, object] = field(default_factory=dict)
+    directory: Path = Path()
 
     def __post_init__(self) -> None:
         self.documents = DocumentsView(self.parts)
@@ -269,7 +272,11 @@ class SegmentedIndex:
         return [c.chunk for c in self.chunks.many(self.document(doc_id).chunk_ids)]
 
 
-def chunks_of(index: SegmentedIndex | CorpusIndex, chunk_ids: Sequence[int] | np.ndarray) -> list[Chunk]:
+#: either kind of index, as retrieval, hits and claims read it
+AnyIndex = CorpusIndex | SegmentedIndex
+
+
+def chunks_of(index: AnyIndex, chunk_ids: Sequence[int] | np.ndarray) -> list[Chunk]:
     """The chunks of ``chunk_ids`` of either kind of index, in that order (a segmented one reads them together)."""
     if isinstance(index.chunks, ChunksView):
         return [c.chunk for c in index.chunks.many(chunk_ids)]

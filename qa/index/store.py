@@ -239,6 +239,10 @@ def load_index(directory: Path, *, model_id: str | None = None, for_query: bool 
     For querying, the stored lexical tokens must come from this tokenizer version too (an
     update re-tokenizes instead, so it passes ``for_query=False``).
     """
+    from qa.index.generations import is_segmented, open_segmented  # the segmented format builds on this module
+
+    if is_segmented(directory):
+        return open_segmented(directory, model_id=model_id)  # type: ignore[return-value]
     manifest = read_manifest(directory)
     check_compatible(manifest, directory, model_id)
     if for_query and manifest.get("tokenizer_version") != TOKENIZER_VERSION:

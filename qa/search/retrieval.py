@@ -19,8 +19,8 @@ import numpy as np
 
 from embeddings.encoders import Encoder
 from embeddings.vector_index import VectorIndex
-from qa.index import CorpusIndex, tokenize
-from qa.index.segmented import SegmentedIndex, VectorsView, chunks_of
+from qa.index import tokenize
+from qa.index.segmented import AnyIndex, VectorsView, chunks_of
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
@@ -92,9 +92,7 @@ def _answer_type_bonus(question: str, texts: Sequence[str]) -> np.ndarray:
 class Retriever:
     """Ranks the sentences of one index for questions, with one encoder."""
 
-    def __init__(
-        self, index: CorpusIndex | SegmentedIndex, encoder: Encoder, config: RetrievalConfig | None = None
-    ) -> None:
+    def __init__(self, index: AnyIndex, encoder: Encoder, config: RetrievalConfig | None = None) -> None:
         self.index = index
         self.encoder = encoder
         self.config = config or RetrievalConfig()
