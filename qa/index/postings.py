@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,29 +41,38 @@ def load_array(path: Path, *, mmap: bool = False) -> np.ndarray:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
 
 
-def write_postings(folder: Path, token_lists: Iterable[Sequence[str]], db: sqlite3.Connection) -> int:
-    """Write the postings of rows ``0..n-1`` into ``folder`` and their term table into ``db``; returns n."""
-    vocab: dict[str, int] = {}
-    term_ids, rows, tfs, lengths = array("i"), array("i"), array("f"), array("i")
-    for row, tokens in enumerate(token_lists):
-        lengths.append(max(1, len(tokens)))
+class PostingsWriter:
+    """Collects the postings of rows ``0..n-1``, added in order, then writes them."""
+
+    def __init__(self) -> None:
+        """An empty collection."""
+        self._vocab: dict[str, int] = {}
+        self._terms, self._rows, self._tfs, self._lengths = array("i"), array("i"), array("f"), array("i")
+
+    def add(self, tokens: Sequence[str]) -> None:
+        """The tokens of the next row."""
+        row = len(self._lengths)
+        self._lengths.append(max(1, len(tokens)))
         for token, count in Counter(tokens).items():
-            term_ids.append(vocab.setdefault(token, len(vocab)))
-            rows.append(row)
-            tfs.append(count)
-    terms = np.frombuffer(term_ids, dtype=np.int32)
-    order = np.argsort(terms, kind="stable")
-    np.save(folder / ROWS_FILE, np.frombuffer(rows, dtype=np.int32)[order])
-    np.save(folder / TF_FILE, np.frombuffer(tfs, dtype=np.float32)[order])
-    np.save(folder / LENGTHS_FILE, np.frombuffer(lengths, dtype=np.int32))
-    counts = np.bincount(terms, minlength=len(vocab))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(vocab) else counts
-    db.execute(TERMS_TABLE)
-    db.executemany(
-        "INSERT INTO terms VALUES (?, ?, ?)",
-        ((token, int(starts[i]), int(counts[i])) for token, i in vocab.items()),
-    )
-    return len(lengths)
+            self._terms.append(self._vocab.setdefault(token, len(self._vocab)))
+            self._rows.append(row)
+            self._tfs.append(count)
+
+    def write(self, folder: Path, db: sqlite3.Connection) -> int:
+        """Write the postings files into ``folder`` and the term table into ``db``; returns the row count."""
+        terms = np.frombuffer(self._terms, dtype=np.int32)
+        order = np.argsort(terms, kind="stable")
+        np.save(folder / ROWS_FILE, np.frombuffer(self._rows, dtype=np.int32)[order])
+        np.save(folder / TF_FILE, np.frombuffer(self._tfs, dtype=np.float32)[order])
+        np.save(folder / LENGTHS_FILE, np.frombuffer(self._lengths, dtype=np.int32))
+        counts = np.bincount(terms, minlength=len(self._vocab))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(self._vocab) else counts
+        db.execute(TERMS_TABLE)
+        db.executemany(
+            "INSERT INTO terms VALUES (?, ?, ?)",
+            ((token, int(starts[i]), int(counts[i])) for token, i in self._vocab.items()),
+        )
+        return len(self._lengths)
 
 
 class SegmentPostings:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.segment_vectors import SegmentVectors, VectorKind, write_segment_vectors
-from qa.index.postings import SegmentPostings, write_postings
+from qa.index.postings import PostingsWriter, SegmentPostings
 from qa.types import Chunk, DocumentMeta
 
 STORE = "store.sqlite"
@@ -90,6 +90,7 @@ class SegmentWriter:
         self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;" + _SCHEMA)
         self._vectors = [(folder / f".{name}.f32").open("wb") for name in ("sentence", "context")]
         self.documents = 0
+        self._postings = PostingsWriter()
 
     def add(
         self,
@@ -132,6 +133,8 @@ class SegmentWriter:
                 for i, (c, tokens, key, ckey) in enumerate(chunks)
             ),
         )
+        for _, tokens, _, _ in chunks:
+            self._postings.add(tokens)
         for handle, block in zip(self._vectors, (vectors, context_vectors), strict=True):
             handle.write(np.ascontiguousarray(block, dtype=np.float32).tobytes())
         self.rows += len(chunks)
@@ -148,8 +151,7 @@ class SegmentWriter:
         """Build postings and vector files, close the store; returns the segment's info (also saved)."""
         for handle in self._vectors:
             handle.close()
-        tokens = (json.loads(t) for (t,) in self._db.execute("SELECT tokens FROM chunks ORDER BY row"))
-        write_postings(self.folder, tokens, self._db)
+        self._postings.write(self.folder, self._db)
         self._db.execute("COMMIT")
         self._db.close()
         kinds = {}
