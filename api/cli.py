@@ -12,11 +12,8 @@ from typing import Annotated
 
 import typer
 
-from embeddings.encoders import EncoderError
-from embeddings.vector_index import IndexFormatError
-from qa.cli import IndexOpt, ModelOpt, app, fail
+from qa.cli import IndexOpt, ModelOpt, app, notice, reported_errors
 from qa.engine import open_engine
-from qa.errors import QAError
 from qa.settings import Settings
 
 __all__ = ["app"]
@@ -39,10 +36,8 @@ def serve(
 
     given = {"index_dir": index, "model": model, "host": host, "port": port, "corpus": corpus}
     settings = Settings(**{key: value for key, value in given.items() if value is not None})  # type: ignore[arg-type]
-    try:
-        engine = open_engine(settings, progress=sys.stderr.isatty())
-    except (QAError, EncoderError, IndexFormatError) as exc:
-        raise fail(str(exc)) from None
+    with reported_errors():
+        engine = open_engine(settings, progress=sys.stderr.isatty(), report=notice)
     typer.echo(
         f"{settings.index_dir}: {len(engine.index.documents)} documents, {len(engine.index.chunks)} sentences "
         f"({engine.encoder.model_id}); writes {'enabled' if settings.api_key else 'disabled (QA_API_KEY unset)'}",

@@ -12,7 +12,7 @@ import threading
 from typing import Literal
 
 from api.errors import ConflictError, NotReadyError
-from embeddings.cache import EmbeddingCache
+from embeddings import EmbeddingCache
 from qa.engine import Engine, open_cache, open_engine
 from qa.errors import NotFoundError
 from qa.index import save_index

@@ -9,7 +9,6 @@ interrupted run keeps its progress.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import threading
 import time
@@ -22,6 +21,8 @@ from typing import Self
 import numpy as np
 from tqdm import tqdm
 
+#: Name of the cache file inside a cache folder.
+CACHE_FILE = "embeddings.sqlite"
 _SQL_CHUNK = 500  # keys per SELECT; SQLite builds before 3.32 allow only 999 variables
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS embeddings (
@@ -37,16 +38,6 @@ CREATE TABLE IF NOT EXISTS embeddings (
 def content_key(text: str) -> str:
     """Cache key of a text: the SHA-256 hex digest of exactly the string that is embedded."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def default_cache_path() -> Path:
-    """``$QA_CACHE_DIR/embeddings.sqlite``, else ``$XDG_CACHE_HOME`` (or ``~/.cache``)/chuchu/."""
-    qa_dir = os.environ.get("QA_CACHE_DIR")
-    if qa_dir:
-        return Path(qa_dir).expanduser() / "embeddings.sqlite"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "chuchu" / "embeddings.sqlite"
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from embeddings.encoders import EncoderError
-from embeddings.vector_index import IndexFormatError
+from embeddings import EmbeddingsError
 from qa.claims import ClaimCheck
 from qa.engine import Engine, build_index, open_cache, open_encoder, open_engine
 from qa.errors import QAError
@@ -48,6 +49,20 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an error for people (no stack trace) and return the exit to raise."""
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(code)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn an error the library raises on purpose (of ``qa`` or of the embeddings layer) into a message and exit 2."""
+    try:
+        yield
+    except (QAError, EmbeddingsError) as exc:
+        raise fail(str(exc)) from None
+
+
+def notice(message: str) -> None:
+    """Tell the user on stderr about slow one-time work (the first-run model conversion)."""
+    typer.echo(f"[chuchu] {message}", err=True)
 
 
 def emit(record: dict[str, object]) -> None:
@@ -99,8 +114,8 @@ def index_cmd(
 ) -> None:
     """Build or update an index: new documents added, changed ones re-embedded, missing ones removed."""
     settings = _settings(index, model)
-    try:
-        encoder = open_encoder(settings)
+    with reported_errors():
+        encoder = open_encoder(settings, report=notice)
         with open_cache(settings) as cache:
             _, summary = build_index(
                 paths or [settings.corpus],
@@ -112,16 +127,12 @@ def index_cmd(
                 progress=sys.stderr.isatty(),
                 kind=settings.vector_index,
             )
-    except (QAError, EncoderError, IndexFormatError) as exc:
-        raise fail(str(exc)) from None
     typer.echo(f"{settings.index_dir}: {summary.describe()}", err=True)
 
 
 def _engine(index: Path | None, model: str | None) -> Engine:
-    try:
-        return open_engine(_settings(index, model), progress=sys.stderr.isatty())
-    except (QAError, EncoderError, IndexFormatError) as exc:
-        raise fail(str(exc)) from None
+    with reported_errors():
+        return open_engine(_settings(index, model), progress=sys.stderr.isatty(), report=notice)
 
 
 @app.command()

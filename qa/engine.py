@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from embeddings.cache import EmbeddingCache, default_cache_path
-from embeddings.encoders import Encoder, load_encoder
-from embeddings.segment_vectors import VectorKind
-from embeddings.vector_index import NumpyIndex, VectorIndex, new_vector_index
+from embeddings import CACHE_FILE, EmbeddingCache, Encoder, load_encoder
+from embeddings.vector_index.segment import VectorKind
 from qa.claims import ClaimCheck, check_claim
 from qa.index import CorpusIndex, IndexSummary, add_documents, load_user_dictionary, remove_document
 from qa.index.generations import is_segmented, open_segmented
@@ -21,17 +19,20 @@ from qa.search import Hit, RetrievalConfig, Retriever, build_hits
 from qa.settings import Settings
 from qa.types import Document
 
+#: Receives a line of text about slow one-time work (the first-run model conversion).
+Report = Callable[[str], None]
 
-def open_encoder(settings: Settings) -> Encoder:
-    """The configured embedding model (the default one is converted on first use)."""
+
+def open_encoder(settings: Settings, *, report: Report | None = None) -> Encoder:
+    """The configured embedding model (the default one is converted on first use, told to ``report``)."""
     if settings.user_dict is not None:
         load_user_dictionary(settings.user_dict)
-    return load_encoder(settings.model, model_dir=settings.model_dir, device=settings.device)
+    return load_encoder(settings.model, model_dir=settings.model_dir, device=settings.device, progress=report)
 
 
 def open_cache(settings: Settings) -> EmbeddingCache:
     """The embedding cache (content-hash keyed, shared by every index)."""
-    path = settings.cache_dir / "embeddings.sqlite" if settings.cache_dir else default_cache_path()
+    path = settings.cache_dir.expanduser() / CACHE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     return EmbeddingCache(path)
 
@@ -117,14 +118,6 @@ class Engine:
         return Engine(index, self.encoder, self.config)
 
 
-def _copy_vectors(vectors: VectorIndex) -> VectorIndex:
-    copy = new_vector_index(vectors.dim, "numpy" if isinstance(vectors, NumpyIndex) else "faiss")
-    ids = vectors.ids()
-    if len(ids):
-        copy.add(ids, vectors.vectors(ids))
-    return copy
-
-
 def copy_index(index: CorpusIndex) -> CorpusIndex:
     """An independent copy of an index (its documents and chunks are never changed in place, so they are shared)."""
     return CorpusIndex(
@@ -132,14 +125,17 @@ def copy_index(index: CorpusIndex) -> CorpusIndex:
         index.dim,
         documents=dict(index.documents),
         chunks=dict(index.chunks),
-        vectors=_copy_vectors(index.vector_index),
-        context_vectors=_copy_vectors(index.context_index),
+        vectors=index.vector_index.copy(),
+        context_vectors=index.context_index.copy(),
     )
 
 
-def open_engine(settings: Settings, *, progress: bool = False, config: RetrievalConfig | None = None) -> Engine:
-    """Load the configured index (building it from the configured corpus when absent)."""
-    encoder = open_encoder(settings)
+def open_engine(
+    settings: Settings, *, progress: bool = False, config: RetrievalConfig | None = None, report: Report | None = None
+) -> Engine:
+    """Load the configured index (building it from the configured corpus when absent, with a
+    progress bar if ``progress``); a first-run model conversion is told to ``report``."""
+    encoder = open_encoder(settings, report=report)
     index: AnyIndex
     if is_segmented(settings.index_dir) or (settings.index_dir / "manifest.json").is_file():
         index = open_segmented(settings.index_dir, model_id=encoder.model_id, nprobe=settings.ivf_nprobe)

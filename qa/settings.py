@@ -5,11 +5,19 @@ Library functions take explicit arguments; this class is the one place that read
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def user_cache_dir() -> Path:
+    """chuchu's folder under ``$XDG_CACHE_HOME`` (when set to an absolute path), else under ``~/.cache``."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "chuchu"
 
 
 class Settings(BaseSettings):
@@ -23,10 +31,13 @@ class Settings(BaseSettings):
         "multilingual-e5-small",
         description="Embedding model: the default, 'fake', or any sentence-transformers name or path.",
     )
-    model_dir: Path | None = Field(
-        None, description="Where the default model is converted to (default ~/.cache/chuchu/models)."
+    model_dir: Path = Field(
+        default_factory=lambda: user_cache_dir() / "models",
+        description="Where the default model is converted to (default ~/.cache/chuchu/models).",
     )
-    cache_dir: Path | None = Field(None, description="Embedding cache folder (default ~/.cache/chuchu).")
+    cache_dir: Path = Field(
+        default_factory=user_cache_dir, description="Embedding cache folder (default ~/.cache/chuchu)."
+    )
     device: str | None = Field(None, description="'cpu' or 'cuda' (default: cuda when available).")
     vector_index: Literal["flat", "ivf", "auto"] = Field(
         "auto", description="Vector index type: flat (exact), ivf (IVF, fp16), auto (ivf from 100k sentences)."

@@ -203,21 +203,23 @@ def run_size(size: int, work: Path, model: str, asked: list[str], real: object) 
 
 
 def _real_encoder() -> object:
-    from embeddings.encoders import load_encoder
+    from embeddings import load_encoder
+    from qa.settings import Settings
 
-    return load_encoder("multilingual-e5-small")
+    return load_encoder("multilingual-e5-small", model_dir=Settings().model_dir)
 
 
 def print_real_recall() -> None:
     """Recall@10 of IVF against flat on the cached real embeddings of the bench sets."""
-    from embeddings.cache import default_cache_path
+    from embeddings import CACHE_FILE
+    from qa.settings import Settings
 
     sets = {}
     for name in BENCH_SETS:
         folder = SHARED / "bench" / name
         with open(folder / "questions.jsonl", encoding="utf-8") as fh:
             sets[name] = (folder / "corpus.jsonl", [json.loads(line)["question"] for line in fh])
-    lines = scale_inproc.real_recall(default_cache_path(), "multilingual-e5-small", sets)
+    lines = scale_inproc.real_recall(Settings().cache_dir / CACHE_FILE, "multilingual-e5-small", sets)
     print(lines[0])
     print("| view | vectors | nlist | nprobe | recall@10 | top-1 same |\n|---|---|---|---|---|---|")
     print("\n".join(lines[1:]), flush=True)

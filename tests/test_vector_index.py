@@ -17,6 +17,7 @@ from embeddings.vector_index import (
     IndexFormatError,
     NumpyIndex,
     VectorIndex,
+    backend_class,
     faiss_threads,
     new_vector_index,
     open_vector_index,
@@ -304,6 +305,35 @@ def test_new_vector_index_and_threads() -> None:
     with faiss_threads(1):
         assert faiss.omp_get_max_threads() == 1
     assert faiss.omp_get_max_threads() == before
-    assert FaissIndex(4)._threads_for(1) == 1
-    assert 1 <= FaissIndex(4)._threads_for(64) <= 2
-    assert FaissIndex(4, threads=3)._threads_for(1) == 3
+    assert FaissIndex(4).threads_for(1) == 1
+    assert 1 <= FaissIndex(4).threads_for(64) <= 2
+    assert FaissIndex(4, threads=3).threads_for(1) == 3
+
+
+def test_factory_resolves_names_and_dotted_paths() -> None:
+    assert backend_class("faiss") is FaissIndex and backend_class("numpy") is NumpyIndex
+    assert backend_class("embeddings.vector_index.numpy:NumpyIndex") is NumpyIndex
+    assert backend_class("embeddings.vector_index.numpy.NumpyIndex") is NumpyIndex
+    assert isinstance(new_vector_index(3, kind="embeddings.vector_index.numpy:NumpyIndex"), NumpyIndex)
+    for bad in ("annoy", "embeddings.vector_index.numpy:Nope", "no.such.module:X", "numpy.ndarray", ""):
+        with pytest.raises(ValueError, match="unknown vector index kind"):
+            backend_class(bad)
+
+
+@pytest.mark.parametrize("cls", BACKENDS)
+def test_copy_is_independent_and_keeps_order(cls: type[FaissIndex | NumpyIndex]) -> None:
+    rng = np.random.default_rng(5)
+    index = cls(8)
+    model = fill(index, rng, 50, 1000)
+    index.remove(np.fromiter(model, np.int64)[::3])
+    twin = index.copy()
+    assert type(twin) is cls and isinstance(twin, VectorIndex)
+    np.testing.assert_array_equal(twin.ids(), index.ids())
+    np.testing.assert_array_equal(twin.vectors(index.ids()), index.vectors(index.ids()))
+    twin.remove(index.ids()[:5])
+    twin.add(np.array([5000]), unit(rng, 1, 8))
+    assert len(index) == len(twin) + 4 and 5000 not in index
+
+
+def test_faiss_copy_keeps_its_thread_setting() -> None:
+    assert FaissIndex(4, threads=3).copy().threads == 3

@@ -7,7 +7,7 @@ A segment folder, written once by :class:`SegmentWriter` and never changed::
                        clean one, line, heading, lexical tokens, embedding keys),
                        terms (where each token's postings start)
     lex_*.npy          BM25 postings (see qa.index.postings), memory-mapped
-    sentence.faiss     the vectors of the sentences alone, rows 0..n-1 (embeddings.segment_vectors)
+    sentence.faiss     the vectors of the sentences alone, rows 0..n-1 (embeddings.vector_index.segment)
     context.faiss      the vectors of the sentences in context, same rows
     segment.json       row and document counts, vector kind, size of every file
 
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.segment_vectors import SegmentVectors, VectorKind, write_segment_vectors
+from embeddings.vector_index.segment import SegmentVectors, VectorKind, write_segment_vectors
 from qa.index.postings import PostingsWriter, SegmentPostings
 from qa.types import Chunk, DocumentMeta
 

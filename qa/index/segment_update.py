@@ -7,9 +7,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from embeddings.cache import EmbeddingCache
-from embeddings.encoders import Encoder
-from embeddings.segment_vectors import VectorKind
+from embeddings import EmbeddingCache, Encoder
+from embeddings.vector_index.segment import VectorKind
 from qa.errors import IndexMismatchError, InputError
 from qa.index.generations import MANIFEST, is_segmented, open_segmented, read_manifest
 from qa.index.lexical import TOKENIZER_VERSION

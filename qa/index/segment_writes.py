@@ -23,9 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.cache import EmbeddingCache, content_key, embed_with_cache
-from embeddings.encoders import Encoder
-from embeddings.segment_vectors import VectorKind
+from embeddings import EmbeddingCache, Encoder, content_key, embed_with_cache
+from embeddings.vector_index.segment import VectorKind
 from qa.errors import NotFoundError
 from qa.index.generations import commit, new_segment_folder, open_segmented, read_manifest, remove_unused, writing
 from qa.index.lexical import TOKENIZER_VERSION, tokenize

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.segment_vectors import Excluded, SegmentVectors
+from embeddings.vector_index.segment import Excluded, SegmentVectors
 from qa.errors import NotFoundError
 from qa.index.postings import LexicalPart, SegmentedLexical
 from qa.index.segment import Segment, SegmentChunk, SegmentDocument

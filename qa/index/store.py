@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.vector_index import VectorIndex, new_vector_index, open_vector_index
+from embeddings import VectorIndex, new_vector_index, open_vector_index
 from qa.errors import IndexMismatchError, NotFoundError
 from qa.index.lexical import TOKENIZER_VERSION, LexicalIndex
 from qa.ingest import CONTEXT_VERSION, SEGMENTER_VERSION

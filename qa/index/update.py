@@ -10,8 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.cache import EmbeddingCache, content_key, embed_with_cache
-from embeddings.encoders import Encoder
+from embeddings import EmbeddingCache, Encoder, content_key, embed_with_cache
 from qa.errors import InputError
 from qa.index.lexical import TOKENIZER_VERSION, tokenize
 from qa.index.store import (

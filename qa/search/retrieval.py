@@ -17,8 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from embeddings.encoders import Encoder
-from embeddings.vector_index import VectorIndex
+from embeddings import Encoder, VectorIndex
 from qa.index import tokenize
 from qa.index.segmented import AnyIndex, VectorsView, chunks_of
 

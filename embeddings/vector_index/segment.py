@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from embeddings.vector_index import default_faiss_threads, faiss_threads
+from embeddings.vector_index.faiss import default_faiss_threads, faiss_threads
 
 VectorKind = Literal["flat", "ivf", "auto"]
 ANN_THRESHOLD = 100_000
