@@ -28,6 +28,8 @@ from embeddings.vector_index.faiss import default_faiss_threads, faiss_threads
 
 VectorKind = Literal["flat", "ivf", "auto"]
 ANN_THRESHOLD = 100_000
+#: fewer vectors than this are stored flat even when ivf is asked for (10 training points a list)
+MIN_IVF = 640
 TRAIN_PER_LIST = 64
 VECTOR_KINDS = ("flat", "ivf", "auto")
 _FLAT_HEADERS = (b"IxFI", b"IxF2")  # faiss's tags of IndexFlatIP / IndexFlatL2 files
@@ -55,7 +57,7 @@ def resolve_kind(kind: VectorKind, n: int) -> Literal["flat", "ivf"]:
         raise ValueError(f"unknown vector index type {kind!r}; expected one of {', '.join(VECTOR_KINDS)}")
     if kind == "auto":
         kind = "ivf" if n >= ANN_THRESHOLD else "flat"
-    if kind == "ivf" and n < 64 * 39:  # faiss wants ~39 training points per centroid of the smallest nlist
+    if kind == "ivf" and n < MIN_IVF:
         return "flat"
     return kind
 
