@@ -15,8 +15,7 @@ from api.errors import ConflictError, NotReadyError
 from embeddings import EmbeddingCache
 from qa.engine import Engine, open_cache, open_engine
 from qa.errors import NotFoundError
-from qa.index import save_index
-from qa.index.segmented import SegmentedIndex
+from qa.index import CorpusIndex, save_index
 from qa.settings import Settings
 from qa.types import Document
 
@@ -83,7 +82,7 @@ class AppState:
         if self._cache is None:
             self._cache = open_cache(self.settings)
         new = self.engine.with_changes(upserts or [], removals or [], self._cache)
-        if not isinstance(new.index, SegmentedIndex):  # a segmented index has committed the change itself
+        if isinstance(new.index, CorpusIndex):  # a segmented index has committed the change itself
             save_index(new.index, self.settings.index_dir)
         self._engine = new
         return new

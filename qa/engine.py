@@ -11,9 +11,10 @@ from embeddings.vector_index.segment import VectorKind
 from qa.claims import ClaimCheck, check_claim
 from qa.index import CorpusIndex, IndexSummary, add_documents, load_user_dictionary, remove_document
 from qa.index.generations import is_segmented, open_segmented
+from qa.index.reader import IndexReader
 from qa.index.segment_update import update_segmented
 from qa.index.segment_writes import apply_changes
-from qa.index.segmented import AnyIndex, SegmentedIndex
+from qa.index.segmented import SegmentedIndex
 from qa.ingest import iter_documents
 from qa.search import Hit, RetrievalConfig, Retriever, build_hits
 from qa.settings import Settings
@@ -69,7 +70,7 @@ _CLAIM_POOL = 20
 class Engine:
     """An index and the encoder that queries it."""
 
-    index: AnyIndex
+    index: IndexReader
     encoder: Encoder
     config: RetrievalConfig
 
@@ -106,6 +107,8 @@ class Engine:
         if isinstance(self.index, SegmentedIndex):
             new, _, _ = apply_changes(self.index.directory, self.index, upserts, removals, self.encoder, cache)
             return Engine(new, self.encoder, self.config)
+        if not isinstance(self.index, CorpusIndex):
+            raise TypeError(f"cannot write to an index of type {type(self.index).__name__}")
         index = copy_index(self.index)
         for doc_id in removals:
             index.document(doc_id)
@@ -136,7 +139,7 @@ def open_engine(
     """Load the configured index (building it from the configured corpus when absent, with a
     progress bar if ``progress``); a first-run model conversion is told to ``report``."""
     encoder = open_encoder(settings, report=report)
-    index: AnyIndex
+    index: IndexReader
     if is_segmented(settings.index_dir) or (settings.index_dir / "manifest.json").is_file():
         index = open_segmented(settings.index_dir, model_id=encoder.model_id, nprobe=settings.ivf_nprobe)
     else:

@@ -58,9 +58,9 @@ def contents(index: object) -> dict[str, object]:
     return out
 
 
-def ranked(index: object, question: str) -> list[tuple[str, int, int, float]]:
+def ranked(index: object, question: str) -> list[tuple[str, str, int, int, float]]:
     hits = Engine(index, ENCODER, RetrievalConfig()).ask(question, 20)  # type: ignore[arg-type]
-    return [(h.chunk.source, h.chunk.start, h.chunk.end, round(h.score, 4)) for h in hits]
+    return [(h.chunk.source, h.chunk.text, h.chunk.start, h.chunk.end, round(h.score, 4)) for h in hits]
 
 
 def test_round_trip_equals_the_in_memory_index(tmp_path: Path) -> None:
@@ -111,10 +111,10 @@ def test_incremental_writes_equal_a_rebuild(tmp_path_factory: pytest.TempPathFac
     rebuilt, _, _ = writes.build_segmented(root / "full", [doc(i, t) for i, t in sorted(live.items())], ENCODER, None)
     reopened = open_segmented(root / "inc")
     assert contents(reopened) == contents(index) == contents(rebuilt)
-    for question in QUESTIONS:  # the same hits; scores equal but for float summation order
+    for question in QUESTIONS:  # the same hits (a repeated sentence may be cited at either copy), same scores
         got, want = ranked(reopened, question), ranked(rebuilt, question)
-        assert sorted(h[:3] for h in got) == sorted(h[:3] for h in want)
-        assert sorted(h[3] for h in got) == pytest.approx(sorted(h[3] for h in want), abs=2e-4)
+        assert sorted(h[:2] for h in got) == sorted(h[:2] for h in want)
+        assert sorted(h[4] for h in got) == pytest.approx(sorted(h[4] for h in want), abs=2e-4)
 
 
 def test_an_ann_index_returns_the_flat_top_hit(tmp_path: Path) -> None:

@@ -23,8 +23,9 @@ import numpy as np
 from embeddings.vector_index.segment import Excluded, SegmentVectors
 from qa.errors import NotFoundError
 from qa.index.postings import LexicalPart, SegmentedLexical
+from qa.index.reader import IndexReader
 from qa.index.segment import Segment, SegmentChunk, SegmentDocument
-from qa.index.store import CorpusIndex, IndexedChunk, StoredDocument
+from qa.index.store import IndexedChunk, StoredDocument
 from qa.types import Chunk
 
 _CACHED_CHUNKS = 20_000
@@ -272,11 +273,7 @@ class SegmentedIndex:
         return [c.chunk for c in self.chunks.many(self.document(doc_id).chunk_ids)]
 
 
-#: either kind of index, as retrieval, hits and claims read it
-AnyIndex = CorpusIndex | SegmentedIndex
-
-
-def chunks_of(index: AnyIndex, chunk_ids: Sequence[int] | np.ndarray) -> list[Chunk]:
+def chunks_of(index: IndexReader, chunk_ids: Sequence[int] | np.ndarray) -> list[Chunk]:
     """The chunks of ``chunk_ids`` of either kind of index, in that order (a segmented one reads them together)."""
     if isinstance(index.chunks, ChunksView):
         return [c.chunk for c in index.chunks.many(chunk_ids)]

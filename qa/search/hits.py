@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from qa.index.segmented import AnyIndex
+from qa.index.reader import IndexReader
 from qa.search.citation_styles import Citations, format_citations
 from qa.search.retrieval import Scored
 from qa.types import Chunk
@@ -80,7 +80,7 @@ class Hit:
         return out
 
 
-def _neighbours(index: AnyIndex, chunk: Chunk) -> tuple[str, str, int, int]:
+def _neighbours(index: IndexReader, chunk: Chunk) -> tuple[str, str, int, int]:
     """Previous and next sentence of the same document, and the span of the chunk's paragraph."""
     siblings = index.document_chunks(chunk.source)
     previous = siblings[chunk.index - 1].cited if chunk.index > 0 else ""
@@ -89,7 +89,7 @@ def _neighbours(index: AnyIndex, chunk: Chunk) -> tuple[str, str, int, int]:
     return previous, following, same[0].start, same[-1].end
 
 
-def build_hits(index: AnyIndex, ranked: Sequence[Scored], k: int) -> list[Hit]:
+def build_hits(index: IndexReader, ranked: Sequence[Scored], k: int) -> list[Hit]:
     """The top ``k`` hits, sentences with the same text collapsed into one hit listing every location.
 
     Each hit is cited in every style from its document's metadata, accessed today.

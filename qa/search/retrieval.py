@@ -17,9 +17,10 @@ from typing import Literal
 
 import numpy as np
 
-from embeddings import Encoder, VectorIndex
+from embeddings import Encoder
 from qa.index import tokenize
-from qa.index.segmented import AnyIndex, VectorsView, chunks_of
+from qa.index.reader import DenseView, IndexReader
+from qa.index.segmented import chunks_of
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
@@ -91,7 +92,7 @@ def _answer_type_bonus(question: str, texts: Sequence[str]) -> np.ndarray:
 class Retriever:
     """Ranks the sentences of one index for questions, with one encoder."""
 
-    def __init__(self, index: AnyIndex, encoder: Encoder, config: RetrievalConfig | None = None) -> None:
+    def __init__(self, index: IndexReader, encoder: Encoder, config: RetrievalConfig | None = None) -> None:
         self.index = index
         self.encoder = encoder
         self.config = config or RetrievalConfig()
@@ -111,7 +112,7 @@ class Retriever:
         ids = np.concatenate(found)
         return ids[ids >= 0]
 
-    def _dense_views(self) -> list[VectorIndex | VectorsView]:
+    def _dense_views(self) -> list[DenseView]:
         return [self.index.vector_index] + ([self.index.context_index] if self.config.context_weight else [])
 
     def _dense_scores(self, candidates: np.ndarray, qvec: np.ndarray) -> np.ndarray:
