@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
-from api import routes_ask, routes_batch, routes_cite, routes_documents, routes_health, routes_web
+from api import routes_ask, routes_batch, routes_cite, routes_documents, routes_health, routes_openai, routes_web
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware
 from api.state import AppState
@@ -21,13 +21,15 @@ from qa.settings import Settings
 DESCRIPTION = """\
 Ask questions about a corpus and get back the exact source sentences: every hit cites
 `original[start:end]` of a document. Errors are `{"error": {"code", "message"}}`.
-Write endpoints need the `X-API-Key` header (the server's `QA_API_KEY`; without one, writes are off).
+Write endpoints need the `X-API-Key` header or `Authorization: Bearer` (the server's `QA_API_KEY`; without one,
+writes are off).
 """
 TAGS = [
     {"name": "questions", "description": "Cited answers to a question or a conversation."},
     {"name": "claims", "description": "Where a writer's claim comes from, and how faithful it is."},
     {"name": "documents", "description": "The indexed documents; writes update the index incrementally."},
     {"name": "batch", "description": "Question sets answered as a stream of JSON lines."},
+    {"name": "openai", "description": "OpenAI-compatible chat completions, for chat front-ends and SDKs."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if not state.ready:
             await run_in_threadpool(state.start, None, progress=sys.stderr.isatty())
+        state.watch()
         try:
             yield
         finally:
@@ -71,9 +74,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Content-Type", "X-API-Key"],
+            allow_headers=["Content-Type", "X-API-Key", "Authorization"],
         )
-    for module in (routes_ask, routes_cite, routes_documents, routes_batch, routes_health, routes_web):
+    routers = (routes_ask, routes_cite, routes_documents, routes_batch, routes_openai, routes_health, routes_web)
+    for module in routers:
         app.include_router(module.router)
     routes_web.install(app)
     return app

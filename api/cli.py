@@ -37,7 +37,7 @@ def serve(
     given = {"index_dir": index, "model": model, "host": host, "port": port, "corpus": corpus}
     settings = Settings(**{key: value for key, value in given.items() if value is not None})  # type: ignore[arg-type]
     with reported_errors():
-        engine = open_engine(settings, progress=sys.stderr.isatty(), report=notice)
+        engine = open_engine(settings, progress=sys.stderr.isatty(), report=notice, build=True)
     typer.echo(
         f"{settings.index_dir}: {len(engine.index.documents)} documents, {len(engine.index.chunks)} sentences "
         f"({engine.encoder.model_id}); writes {'enabled' if settings.api_key else 'disabled (QA_API_KEY unset)'}",

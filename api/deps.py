@@ -6,7 +6,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import RequestError, UnauthorizedError, WritesDisabledError
 from api.state import AppState
@@ -15,6 +15,7 @@ from qa.engine import Engine
 _API_KEY = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="Required by write endpoints (the server's QA_API_KEY)."
 )
+_BEARER = HTTPBearer(auto_error=False, description="The server's QA_API_KEY as a bearer token (OpenAI clients).")
 
 
 def get_state(request: Request) -> AppState:
@@ -34,13 +35,18 @@ def get_engine(state: State) -> Engine:
 CurrentEngine = Annotated[Engine, Depends(get_engine)]
 
 
-def require_api_key(state: State, key: Annotated[str | None, Security(_API_KEY)]) -> None:
-    """Let a write through only with the configured key (writes are off when none is configured)."""
+def require_api_key(
+    state: State,
+    key: Annotated[str | None, Security(_API_KEY)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
+) -> None:
+    """Let a write through only with the configured key, in X-API-Key or as a bearer token (off when none is set)."""
     expected = state.settings.api_key
     if not expected:
         raise WritesDisabledError("writes are disabled on this server: start it with QA_API_KEY set to enable them")
+    key = key if key is not None else bearer.credentials if bearer is not None else None
     if key is None or not hmac.compare_digest(key.encode("utf-8"), expected.encode("utf-8")):
-        raise UnauthorizedError("a write needs the server's API key in the X-API-Key header")
+        raise UnauthorizedError("a write needs the server's API key in the X-API-Key header (or Authorization: Bearer)")
 
 
 def check_question(state: AppState, question: str, what: str = "question") -> None:

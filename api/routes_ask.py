@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from fastapi import APIRouter
 
 from api.deps import CurrentEngine, State, check_question, check_top_k
 from api.errors import RequestError, error_responses
 from api.schemas import AskRequest, AskResponse, ChatRequest, ChatResponse, Filters
+from api.state import AppState
+from qa.engine import Engine
 from qa.search import Hit, compose, resolve_conversation
 
 router = APIRouter(prefix="/v1", tags=["questions"])
@@ -81,17 +84,24 @@ def chat(body: ChatRequest, state: State, engine: CurrentEngine) -> ChatResponse
         raise RequestError("the last message must come from the user")
     turns = [m.content for m in body.messages if m.role == "user" and m.content.strip()]
     check_question(state, body.messages[-1].content)
-    check_top_k(state, body.top_k)
+    return ChatResponse.model_validate(answer_conversation(state, engine, turns, body.top_k, body.filters))
+
+
+def answer_conversation(
+    state: AppState, engine: Engine, turns: list[str], top_k: int, filters: Filters | None = None
+) -> dict[str, Any]:
+    """The reply to the last of a conversation's user turns, follow-ups resolved (``/v1/chat``'s body)."""
+    check_top_k(state, top_k)
     limit = state.settings.max_question_chars
     if any(len(turn) > limit for turn in turns):
         raise RequestError(f"a user message is longer than {limit} characters")
     resolved = resolve_conversation(turns)
-    pool = _pool(body.top_k, resolved.follow_up or body.filters is not None)
+    pool = _pool(top_k, resolved.follow_up or filters is not None)
     if resolved.previous is None:
         hits = engine.ask(resolved.query, pool)
     else:
         previous_hits, hits = engine.ask_many([resolved.previous, resolved.query], pool)
         preferred = {h.chunk.source for h in previous_hits[:_PREVIOUS_HITS]}
         hits = sorted(hits, key=lambda h: h.chunk.source not in preferred)  # stable: keeps the ranking within
-    reply = _reply(state, turns[-1], hits, body.top_k, body.filters)
-    return ChatResponse.model_validate({**reply, "query": resolved.query, "follow_up": resolved.follow_up})
+    reply = _reply(state, turns[-1], hits, top_k, filters)
+    return {**reply, "query": resolved.query, "follow_up": resolved.follow_up}

@@ -15,12 +15,11 @@ from api.deps import State, check_top_k
 from api.errors import RequestError, UnsupportedMediaTypeError, error_responses
 from qa.engine import Engine
 from qa.errors import InputError
-from qa.runs import Question, parse_questions
+from qa.runs import Question, answer_records, parse_questions
 
 router = APIRouter(prefix="/v1", tags=["batch"])
 
 Format = Literal["jsonl", "csv", "txt"]
-_GROUP = 32
 _BODY_TYPES: dict[str, Format | None] = {
     "": None,
     "text/plain": None,
@@ -82,11 +81,8 @@ async def read_upload(request: Request) -> tuple[str, str, Format | None]:
 
 def result_lines(engine: Engine, questions: Sequence[Question], top_k: int) -> Iterator[str]:
     """One JSON line per question, the same record as ``qa batch`` writes, answered a group at a time."""
-    for start in range(0, len(questions), _GROUP):
-        group = questions[start : start + _GROUP]
-        for question, hits in zip(group, engine.ask_many([q.question for q in group], top_k), strict=True):
-            record = {"id": question.id, "question": question.question, "hits": [h.as_dict() for h in hits]}
-            yield json.dumps(record, ensure_ascii=False) + "\n"
+    for record in answer_records(questions, engine.ask_many, top_k):
+        yield json.dumps(record, ensure_ascii=False) + "\n"
 
 
 @router.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,21 +14,29 @@ from typing import Annotated
 import typer
 
 from embeddings import EmbeddingsError
-from qa.claims import ClaimCheck
-from qa.engine import Engine, build_index, open_cache, open_encoder, open_engine
+from qa.claims import check_lines
+from qa.engine import Engine, build_index, lazy_encoder, open_cache, open_engine
 from qa.errors import QAError
+from qa.index import load_index
+from qa.index.generations import check_segmented, is_segmented
+from qa.index.reader import IndexReader
 from qa.ingest import iter_documents, segment
 from qa.runs import (
-    completed_ids,
+    Gold,
+    answer_records,
+    open_output,
+    output_format,
     parse_questions,
+    qrels,
     read_claim_gold,
     read_gold,
     read_questions,
+    read_results,
     run_batch,
     score,
     score_claims,
 )
-from qa.search import compose
+from qa.search import check_style, compose
 from qa.settings import Settings
 
 app = typer.Typer(
@@ -93,6 +102,18 @@ IndexOpt = Annotated[
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Embedding model [env QA_MODEL].")]
 TopKOpt = Annotated[int, typer.Option("--top-k", "-k", min=1, max=100, help="How many hits per question.")]
+FormatOpt = Annotated[
+    str, typer.Option("--format", "-f", help="jsonl (the judge.py contract), csv (a row per hit), md or trec (a run).")
+]
+StyleOpt = Annotated[
+    str, typer.Option(help="Citation style shown: gbt7714 (GB/T 7714-2015), apa or plain (source:line).")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]
+
+
+def _progress(quiet: bool) -> bool:
+    """Whether to draw a progress bar: on a terminal, unless --quiet."""
+    return not quiet and sys.stderr.isatty()
 
 
 def _settings(index: Path | None = None, model: str | None = None) -> Settings:
@@ -111,11 +132,16 @@ def index_cmd(
     model: ModelOpt = None,
     rebuild: Annotated[bool, typer.Option(help="Start from an empty index.")] = False,
     keep_missing: Annotated[bool, typer.Option(help="Keep indexed documents that are no longer in PATHS.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Build or update an index: new documents added, changed ones re-embedded, missing ones removed."""
+    """Build or update an index: new documents added, changed ones re-embedded, missing ones removed.
+
+    Only an absent or empty directory, or an index, is written to; the model is loaded only when
+    something must be embedded.
+    """
     settings = _settings(index, model)
     with reported_errors():
-        encoder = open_encoder(settings, report=notice)
+        encoder = lazy_encoder(settings, report=notice)
         with open_cache(settings) as cache:
             _, summary = build_index(
                 paths or [settings.corpus],
@@ -124,15 +150,33 @@ def index_cmd(
                 cache,
                 rebuild=rebuild,
                 keep_missing=keep_missing,
-                progress=sys.stderr.isatty(),
+                progress=_progress(quiet),
+                backend=settings.index_backend,
                 kind=settings.vector_index,
             )
-    typer.echo(f"{settings.index_dir}: {summary.describe()}", err=True)
+    if not quiet:
+        typer.echo(f"{settings.index_dir}: {summary.describe()}", err=True)
 
 
-def _engine(index: Path | None, model: str | None) -> Engine:
+@app.command()
+def check(index: IndexOpt = None) -> None:
+    """Verify an index deeply: every file against its checksum, the files against each other, every text and vector."""
+    settings = _settings(index)
     with reported_errors():
-        return open_engine(_settings(index, model), progress=sys.stderr.isatty(), report=notice)
+        loaded: IndexReader = (
+            check_segmented(settings.index_dir)
+            if is_segmented(settings.index_dir)
+            else load_index(settings.index_dir, for_query=False, deep=True)
+        )
+    typer.echo(
+        f"{settings.index_dir}: ok ({loaded.generation}: {len(loaded.documents)} documents, "
+        f"{len(loaded.chunks)} sentences, model {loaded.model_id})"
+    )
+
+
+def _engine(index: Path | None, model: str | None, *, quiet: bool = False) -> Engine:
+    with reported_errors():
+        return open_engine(_settings(index, model), progress=_progress(quiet), report=notice)
 
 
 @app.command()
@@ -158,50 +202,20 @@ def ask(
         typer.echo(f"    {hit.title} — {c.source}:{c.line} [{c.start}:{c.end}] score {hit.score:.2f}")
 
 
-_MARKS = {"verbatim": "=", "near-verbatim": "≈", "paraphrase": "~", "mismatch": "≠"}
-
-
-def _marked(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
-    """``text`` (which starts at ``offset``) with each span wrapped in ⟦ ⟧."""
-    out, at = [], 0
-    for start, end in sorted(spans):
-        s, e = max(start - offset, at), min(end - offset, len(text))
-        if s >= e:
-            continue
-        out += [text[at:s], "⟦", text[s:e], "⟧"]
-        at = e
-    return "".join([*out, text[at:]])
-
-
-def _print_check(check: ClaimCheck, style: str) -> None:
-    if not check.sources:
-        typer.echo(f"unsupported: no sentence of the index supports “{check.claim}”")
-        return
-    typer.echo(f"verdict: {check.verdict}")
-    for source in check.sources:
-        hit, c = source.hit, source.hit.chunk
-        marked = [(d.source.start, d.source.end) for d in source.differences if d.source]
-        typer.echo(f"[{hit.rank}] {_MARKS[source.verdict]} {source.verdict}: {_marked(c.cited, c.start, marked)}")
-        for d in source.differences:
-            stated = f"the source says “{d.source.text}”" if d.source else "the source does not say it"
-            typer.echo(f"    {d.kind}: the claim says “{d.claim.text}”, {stated}")
-        typer.echo(f"    {c.source}:{c.line} [{c.start}:{c.end}]  {hit.citation.as_dict()[style]}")
-
-
 @app.command()
 def cite(
     claims: Annotated[list[str], typer.Argument(help="Claims or quotes to check; - reads one a line from stdin.")],
     index: IndexOpt = None,
     model: ModelOpt = None,
     top_k: TopKOpt = 3,
-    style: Annotated[
-        str, typer.Option(help="Citation style shown: gbt7714 (GB/T 7714-2015), apa or plain (source:line).")
-    ] = "gbt7714",
+    style: StyleOpt = "gbt7714",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line per claim.")] = False,
 ) -> None:
     """Find the source of a claim and say how faithful it is: verbatim, near-verbatim, paraphrase or mismatch."""
-    if style not in {"gbt7714", "apa", "plain"}:
-        raise fail(f"unknown citation style {style!r}: use gbt7714, apa or plain")
+    try:
+        check_style(style)
+    except QAError as exc:
+        raise fail(str(exc)) from None
     texts = [line.strip() for line in sys.stdin] if claims == ["-"] else claims
     texts = [t for t in texts if t.strip()]
     if not texts:
@@ -215,7 +229,8 @@ def cite(
         if number:
             typer.echo("")
         typer.echo(f"claim: {claim}")
-        _print_check(check, style)
+        for line in check_lines(check, style):
+            typer.echo(line)
 
 
 @app.command()
@@ -223,28 +238,41 @@ def batch(
     questions: Annotated[
         Path, typer.Argument(help="Questions: .jsonl (id, question), .csv, or text one per line; - for stdin.")
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="JSONL output; rerunning skips ids already in it.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file; rerunning skips ids already in it.")],
     index: IndexOpt = None,
     model: ModelOpt = None,
     top_k: TopKOpt = 10,
+    fmt: FormatOpt = "jsonl",
+    style: StyleOpt = "gbt7714",
+    quiet: QuietOpt = False,
 ) -> None:
-    """Answer a question set into a JSONL file of ranked citations (resumable)."""
+    """Answer a question set into a file of ranked citations (resumable, in every format)."""
     try:
+        out_format = output_format(fmt, style)
         items = parse_questions(sys.stdin.read(), "stdin") if str(questions) == "-" else read_questions(questions)
-        done = completed_ids(output)
+        out_format.check_ids(q.id for q in items)
+        done = out_format.resume(output)
     except QAError as exc:
         raise fail(str(exc)) from None
-    engine = _engine(index, model)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("a", encoding="utf-8") as out:
-        summary = run_batch(
-            items,
-            lambda qs: [[h.as_dict() for h in hits] for hits in engine.ask_many(qs, top_k)],
-            out,
-            skip=done,
-            progress=sys.stderr.isatty(),
-        )
-    typer.echo(f"{output}: {summary.answered} answered, {summary.skipped} already there", err=True)
+    engine = _engine(index, model, quiet=quiet)
+    cosine = _settings(index, model).no_answer_cosine if out_format.answers else None
+    started = time.perf_counter()
+    try:
+        with open_output(output, out_format) as out:
+            summary = run_batch(
+                items,
+                engine.ask_many,
+                out,
+                render=out_format.render,
+                top_k=top_k,
+                skip=done,
+                no_answer_cosine=cosine,
+                progress=_progress(quiet),
+            )
+    except QAError as exc:
+        raise fail(str(exc)) from None
+    if not quiet:
+        typer.echo(f"{output}: {summary.describe(time.perf_counter() - started)}", err=True)
 
 
 def _eval_claims(gold: Path, index: Path | None, model: str | None) -> None:
@@ -264,6 +292,13 @@ def eval_cmd(
     claims: Annotated[
         bool, typer.Option("--claims", help="GOLD holds claims (faithful or verdict): score `qa cite` verdicts.")
     ] = False,
+    results: Annotated[
+        Path | None, typer.Option("--results", help="Score this batch output (of --format) instead of answering.")
+    ] = None,
+    fmt: FormatOpt = "jsonl",
+    qrels_out: Annotated[
+        Path | None, typer.Option("--qrels", help="Also write the TREC qrels of GOLD over the index's sentences.")
+    ] = None,
 ) -> None:
     """Recall@1/5/10 and MRR@10 of the index's answers to a gold question set (or, with --claims, verdict accuracy)."""
     if claims:
@@ -271,12 +306,25 @@ def eval_cmd(
         return
     try:
         items = read_gold(gold)
+        found = read_results(results, output_format(fmt)) if results else None
     except QAError as exc:
         raise fail(str(exc)) from None
-    engine = _engine(index, model)
-    results: dict[str, list[dict[str, object]]] = {}
-    for start in range(0, len(items), 64):
-        group = items[start : start + 64]
-        for item, hits in zip(group, engine.ask_many([g.question for g in group], 10), strict=True):
-            results[item.id] = [h.as_dict() for h in hits]
-    typer.echo(score(items, results).describe())
+    engine = _engine(index, model) if found is None or qrels_out else None
+    if qrels_out and engine:
+        _write_qrels(qrels_out, items, engine)
+    if found is None and engine:
+        found = {r["id"]: r["hits"] for r in answer_records(items, engine.ask_many, 10)}
+    typer.echo(score(items, found or {}).describe())
+
+
+def _write_qrels(path: Path, items: list[Gold], engine: Engine) -> None:
+    index = engine.index
+
+    def sentences(source: str) -> list[tuple[int, int]]:
+        chunks = index.document_chunks(source) if source in index.documents else []
+        return [(c.start, c.end) for c in chunks]
+
+    try:
+        path.write_text(qrels(items, sentences), encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{path}: cannot write the qrels ({exc})") from None

@@ -5,19 +5,35 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
+
+import numpy as np
 
 from embeddings import CACHE_FILE, EmbeddingCache, Encoder, load_encoder
 from embeddings.vector_index.segment import VectorKind
 from qa.claims import ClaimCheck, check_claim
-from qa.index import CorpusIndex, IndexSummary, add_documents, load_user_dictionary, remove_document
-from qa.index.generations import is_segmented, open_segmented
+from qa.index import (
+    CorpusIndex,
+    IndexSummary,
+    add_documents,
+    directory_state,
+    load_index,
+    load_user_dictionary,
+    open_for_update,
+    read_current,
+    remove_document,
+    save_index,
+    update_index,
+    writing,
+)
+from qa.index.generations import open_segmented
 from qa.index.reader import IndexReader
 from qa.index.segment_update import update_segmented
 from qa.index.segment_writes import apply_changes
 from qa.index.segmented import SegmentedIndex
 from qa.ingest import iter_documents
 from qa.search import Hit, RetrievalConfig, Retriever, build_hits
-from qa.settings import Settings
+from qa.settings import IndexBackend, Settings
 from qa.types import Document
 
 #: Receives a line of text about slow one-time work (the first-run model conversion).
@@ -29,6 +45,45 @@ def open_encoder(settings: Settings, *, report: Report | None = None) -> Encoder
     if settings.user_dict is not None:
         load_user_dictionary(settings.user_dict)
     return load_encoder(settings.model, model_dir=settings.model_dir, device=settings.device, progress=report)
+
+
+class LazyEncoder:
+    """An encoder loaded on first use: an index update with nothing to embed never loads the model."""
+
+    def __init__(self, load: Callable[[], Encoder]) -> None:
+        self._load = load
+        self._encoder: Encoder | None = None
+
+    @property
+    def encoder(self) -> Encoder:
+        """The encoder itself (loaded now if it was not yet)."""
+        if self._encoder is None:
+            self._encoder = self._load()
+        return self._encoder
+
+    @property
+    def model_id(self) -> str:
+        """The model's id (loads the model)."""
+        return self.encoder.model_id
+
+    @property
+    def dim(self) -> int:
+        """The vector width (loads the model)."""
+        return self.encoder.dim
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed search queries."""
+        return self.encoder.encode_queries(texts)
+
+    def encode_documents(self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        """Embed passages to be searched."""
+        return self.encoder.encode_documents(texts, batch_size=batch_size, progress=progress)
+
+
+def lazy_encoder(settings: Settings, *, report: Report | None = None) -> Encoder:
+    """The configured encoder, loaded only when something is embedded (see :class:`LazyEncoder`)."""
+    # read-only model_id/dim properties serve every reader of the Encoder protocol
+    return cast(Encoder, LazyEncoder(lambda: open_encoder(settings, report=report)))
 
 
 def open_cache(settings: Settings) -> EmbeddingCache:
@@ -47,19 +102,29 @@ def build_index(
     rebuild: bool = False,
     keep_missing: bool = False,
     progress: bool = False,
+    backend: IndexBackend = "memory",
     kind: VectorKind = "auto",
-) -> tuple[SegmentedIndex, IndexSummary]:
-    """Create or update the index at ``directory`` from ``paths`` and commit it atomically."""
-    return update_segmented(
-        directory,
-        iter_documents(list(paths)),
-        encoder,
-        cache,
-        rebuild=rebuild,
-        keep_missing=keep_missing,
-        kind=kind,
-        progress=progress,
-    )
+) -> tuple[IndexReader, IndexSummary]:
+    """Create or update the index at ``directory`` from ``paths`` and commit it.
+
+    The writer lock is held from reading the index to committing the new one, so no other
+    writer's work is lost in between. Nothing is written when nothing changed, and the encoder
+    is only used for what must be embedded (give a :class:`LazyEncoder` to load it only then).
+    ``backend`` ``"segments"`` builds a segmented index (format 4) whose new vectors are of ``kind``.
+    """
+    docs = iter_documents(list(paths))
+    if backend == "segments":
+        return update_segmented(
+            directory, docs, encoder, cache, rebuild=rebuild, keep_missing=keep_missing, kind=kind, progress=progress
+        )
+    with writing(directory):
+        index, reusable = open_for_update(directory, encoder, rebuild=rebuild)
+        summary = update_index(
+            index, docs, encoder, cache, reusable=reusable, keep_missing=keep_missing, progress=progress
+        )
+        if summary.changed or not reusable:
+            save_index(index, directory)
+    return index, summary
 
 
 #: Retrieved sentences a claim is checked against.
@@ -126,25 +191,49 @@ def copy_index(index: CorpusIndex) -> CorpusIndex:
     return CorpusIndex(
         index.model_id,
         index.dim,
+        index.sentence_index.copy(),
+        index.context_index.copy(),
         documents=dict(index.documents),
         chunks=dict(index.chunks),
-        vectors=index.vector_index.copy(),
-        context_vectors=index.context_index.copy(),
+        generation=index.generation,
     )
 
 
 def open_engine(
-    settings: Settings, *, progress: bool = False, config: RetrievalConfig | None = None, report: Report | None = None
+    settings: Settings,
+    *,
+    progress: bool = False,
+    config: RetrievalConfig | None = None,
+    report: Report | None = None,
+    build: bool = False,
 ) -> Engine:
-    """Load the configured index (building it from the configured corpus when absent, with a
-    progress bar if ``progress``); a first-run model conversion is told to ``report``."""
+    """Load and verify the configured index; with ``build`` (a server's first run), build it from the
+    configured corpus when the index directory is absent or empty (with a progress bar if ``progress``).
+    Nothing else ever writes it. A first-run model conversion is told to ``report``."""
     encoder = open_encoder(settings, report=report)
-    index: IndexReader
-    if is_segmented(settings.index_dir) or (settings.index_dir / "manifest.json").is_file():
-        index = open_segmented(settings.index_dir, model_id=encoder.model_id, nprobe=settings.ivf_nprobe)
-    else:
+    if build and directory_state(settings.index_dir) in ("absent", "empty"):
         with open_cache(settings) as cache:
             index, _ = build_index(
-                [settings.corpus], settings.index_dir, encoder, cache, progress=progress, kind=settings.vector_index
+                [settings.corpus],
+                settings.index_dir,
+                encoder,
+                cache,
+                progress=progress,
+                backend=settings.index_backend,
+                kind=settings.vector_index,
             )
+    elif settings.index_backend == "segments":
+        index = open_segmented(settings.index_dir, model_id=encoder.model_id, nprobe=settings.ivf_nprobe)
+    else:
+        index = load_index(settings.index_dir, model_id=encoder.model_id)
     return Engine(index, encoder, config or RetrievalConfig())
+
+
+def reload_engine(engine: Engine, directory: Path) -> Engine:
+    """The engine over the index committed at ``directory`` now (``engine`` itself when it is that one)."""
+    if read_current(directory) == engine.index.generation:
+        return engine
+    model_id = engine.encoder.model_id
+    if isinstance(engine.index, SegmentedIndex):
+        return Engine(open_segmented(directory, model_id=model_id), engine.encoder, engine.config)
+    return Engine(load_index(directory, model_id=model_id), engine.encoder, engine.config)

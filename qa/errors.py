@@ -29,3 +29,17 @@ class IndexMismatchError(QAError):
 
     code = "index_mismatch"
     status = 409
+
+
+class IndexDamagedError(IndexMismatchError):
+    """An index whose files are missing, cut short or inconsistent: it is refused, never served."""
+
+    code = "index_damaged"
+    status = 503
+
+
+class IndexConflictError(QAError):
+    """A write that would overwrite another writer's work: the index changed on disk, or is being written."""
+
+    code = "conflict"
+    status = 409

@@ -20,6 +20,10 @@ def user_cache_dir() -> Path:
     return base / "chuchu"
 
 
+#: where an index lives: ``memory`` (loaded whole, format 3) or ``segments`` (on disk, read per hit, format 4)
+IndexBackend = Literal["memory", "segments"]
+
+
 class Settings(BaseSettings):
     """Every setting of chuchu, with its default."""
 
@@ -39,6 +43,9 @@ class Settings(BaseSettings):
         default_factory=user_cache_dir, description="Embedding cache folder (default ~/.cache/chuchu)."
     )
     device: str | None = Field(None, description="'cpu' or 'cuda' (default: cuda when available).")
+    index_backend: IndexBackend = Field(
+        "memory", description="Index store: memory (loaded whole) or segments (on disk, for large corpora)."
+    )
     vector_index: Literal["flat", "ivf", "auto"] = Field(
         "auto", description="Vector index type: flat (exact), ivf (IVF, fp16), auto (ivf from 100k sentences)."
     )
@@ -47,6 +54,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     api_key: str | None = Field(None, description="Key required by write endpoints; unset disables writes.")
+    served_model: str = Field("chuchu", description="Model id of the index on the OpenAI-compatible endpoints.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
     no_answer_cosine: float = Field(
         0.88, description="Best dense score under which an answer says no source was found (default model)."

@@ -146,7 +146,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="At most this many claims (0: all).")
     parser.add_argument("--parallel", nargs=3, type=Path, metavar=("EN_CORPUS", "EN_QUESTIONS", "ZH_QUESTIONS"))
     args = parser.parse_args()
-    engine = open_engine(Settings(corpus=args.corpus, index_dir=args.index))
+    engine = open_engine(Settings(corpus=args.corpus, index_dir=args.index), build=True)
     cases = parallel_cases(*args.parallel) if args.parallel else corpus_cases(engine)
     if args.limit:
         cases = cases[: args.limit]

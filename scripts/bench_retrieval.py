@@ -22,11 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa.engine import Engine, build_index, open_cache, open_encoder  # noqa: E402
-from qa.runs.evaluation import read_gold, score  # noqa: E402
+from qa.runs import answer_records, read_gold, score  # noqa: E402
 from qa.search.retrieval import RetrievalConfig  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
+#: ../shared beside the checkout (or beside the folder of worktrees holding it).
+SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if p.is_dir()), ROOT.parent / "shared")
 SETS = {
     "seed_dev": (ROOT / "seeds", SHARED / "eval" / "seed_questions_dev.jsonl"),
     "cmrc2018_dev": (SHARED / "bench/cmrc2018_dev/corpus.jsonl", SHARED / "bench/cmrc2018_dev/questions.jsonl"),
@@ -46,11 +47,9 @@ def run_set(name: str, engine_for: dict[str, Engine], gold_path: Path, out: Path
     for mode, engine in engine_for.items():
         results = {}
         with (out / f"{mode}.jsonl").open("w", encoding="utf-8") as handle:
-            for start in range(0, len(gold), 64):
-                group = gold[start : start + 64]
-                for item, hits in zip(group, engine.ask_many([g.question for g in group], 10), strict=True):
-                    results[item.id] = [h.as_dict() for h in hits]
-                    handle.write(json.dumps({"id": item.id, "hits": results[item.id]}, ensure_ascii=False) + "\n")
+            for record in answer_records(gold, engine.ask_many, 10):
+                results[record["id"]] = record["hits"]
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         s = score(gold, results)
         row[mode] = f"{s.recall[1]:.2f} / {s.recall[5]:.2f} / {s.mrr:.2f}"
         print(

@@ -5,7 +5,7 @@ Usage: python scripts/bench_scale.py [--sizes 10000,100000,1000000] [--queries 1
 
 For each size it writes a synthetic corpus of that many *unique* Chinese sentences (clauses of the
 ../shared/bench corpora recombined, with their figures and years varied; ~40 sentences a document),
-then, each step a separate process as a user would run it:
+then, each step a separate process as a user would run it (``QA_INDEX_BACKEND=segments``):
   build     `qa index` from scratch (wall time; embedding cache in a temporary folder),
   size      the index directory on disk,
   ready     `qa serve` started until /readyz answers 200, and the server's RSS then,
@@ -183,6 +183,7 @@ def run_size(size: int, work: Path, model: str, asked: list[str], real: object) 
         **os.environ,
         "QA_CACHE_DIR": str(work / f"cache-{size}"),
         "QA_API_KEY": API_KEY,
+        "QA_INDEX_BACKEND": "segments",
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     shutil.rmtree(index, ignore_errors=True)

@@ -238,7 +238,7 @@ def test_a_restart_serves_the_saved_writes_and_a_new_server_builds_its_index(tmp
     )
     with TestClient(create_app(fresh)) as client:
         assert client.get("/readyz").json()["documents"] == 2
-    assert (tmp_path / "fresh" / "CURRENT").is_file()
+    assert load_index(tmp_path / "fresh").documents.keys() == set(CORPUS)
 
 
 def test_with_changes_leaves_the_old_engine_untouched(tmp_path: Path) -> None:
@@ -248,11 +248,11 @@ def test_with_changes_leaves_the_old_engine_untouched(tmp_path: Path) -> None:
     encoder = FakeEncoder()
     index, _ = build_index([tmp_path / "docs"], tmp_path / "index", encoder, None)
     old = Engine(index, encoder, RetrievalConfig())
-    before = (dict(index.documents), len(index.chunks), len(index.vector_index), len(index.context_index))
+    before = (dict(index.documents), len(index.chunks), len(index.sentence_index), len(index.context_index))
     new = old.with_changes([parse_document("new.txt", "新文档的一句话。")], ["park.txt"])
-    assert (dict(index.documents), len(index.chunks), len(index.vector_index), len(index.context_index)) == before
+    assert (dict(index.documents), len(index.chunks), len(index.sentence_index), len(index.context_index)) == before
     assert set(new.index.documents) == {"street.txt", "new.txt"}
-    assert len(new.index.vector_index) == len(new.index.chunks) == len(new.index.context_index)
+    assert len(new.index.sentence_index) == len(new.index.chunks) == len(new.index.context_index)
     assert {h.chunk.source for h in old.ask("上清寺互联网产业园", 20)} >= {"park.txt"}
     assert "park.txt" not in {h.chunk.source for h in new.ask("上清寺互联网产业园", 20)}
     with pytest.raises(NotFoundError):

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.model
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     index_dir = tmp_path_factory.mktemp("claims") / "index"
-    return open_engine(Settings(_env_file=None, corpus=SEEDS, index_dir=index_dir))
+    return open_engine(Settings(_env_file=None, corpus=SEEDS, index_dir=index_dir), build=True)
 
 
 @pytest.mark.skipif(not SHARED_CLAIMS.is_file(), reason=f"shared claims not found at {SHARED_CLAIMS}")

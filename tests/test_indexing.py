@@ -15,7 +15,7 @@ from embeddings.encoders import FakeEncoder
 from qa.cli import app
 from qa.engine import Engine, build_index
 from qa.errors import InputError
-from qa.index import CorpusIndex, load_index, update_index
+from qa.index import CorpusIndex, directory_state, load_index, update_index
 from qa.ingest import context_texts, iter_documents, parse_document, segment
 from qa.search import RetrievalConfig
 from qa.types import Document
@@ -73,7 +73,7 @@ def contents(index: CorpusIndex) -> dict[str, object]:
     for chunk_id, item in index.chunks.items():
         c = item.chunk
         ids = np.array([chunk_id], dtype=np.int64)
-        vectors = tuple(view.vectors(ids)[0].tobytes() for view in (index.vector_index, index.context_index))
+        vectors = tuple(view.vectors(ids)[0].tobytes() for view in (index.sentence_index, index.context_index))
         chunks[(c.source, c.index)] = (
             c.start,
             c.end,
@@ -84,7 +84,7 @@ def contents(index: CorpusIndex) -> dict[str, object]:
             item.context_key,
             vectors,
         )
-    assert len(index.vector_index) == len(index.context_index) == len(index.chunks)
+    assert len(index.sentence_index) == len(index.context_index) == len(index.chunks)
     assert sorted(i for d in index.documents.values() for i in d.chunk_ids) == sorted(index.chunks)
     return {"documents": docs, "chunks": chunks}
 
@@ -209,7 +209,7 @@ def test_removed_document_never_comes_back(tmp_path: Path) -> None:
     for current in (index, load_index(tmp_path / "index")):
         assert "zoo.txt" not in current.documents
         assert all(item.chunk.source != "zoo.txt" for item in current.chunks.values())
-        assert len(current.vector_index) == len(current.context_index) == len(current.chunks)
+        assert len(current.sentence_index) == len(current.context_index) == len(current.chunks)
         assert "zoo.txt" not in locations(current)
         assert "park.txt" in locations(current)
 
@@ -219,9 +219,9 @@ def test_duplicate_document_ids_are_refused(tmp_path: Path) -> None:
     b = write_docs(tmp_path / "b", {"same.txt": "第二个文件。\n"})
     with pytest.raises(InputError, match=r"same\.txt"):
         build_index([a, b], tmp_path / "index", FakeEncoder(), None)
-    assert not (tmp_path / "index").exists()
+    assert directory_state(tmp_path / "index") == "empty"  # the writer lock is there, no index
 
-    index = CorpusIndex("fake-hash-64", 64)
+    index = CorpusIndex.empty("fake-hash-64", 64)
     docs = [parse_document("x", "一句话。"), parse_document("y", "另一句。"), parse_document("x", "又一句。")]
     with pytest.raises(InputError, match=r"'x'.*twice"):
         update_index(index, docs, FakeEncoder(), None)
@@ -255,4 +255,4 @@ def test_cli_index_missing_path_is_a_one_line_error(tmp_path: Path, monkeypatch:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ") and str(missing) in lines[0]
     assert "Traceback" not in result.output
-    assert not (tmp_path / "index").exists()
+    assert directory_state(tmp_path / "index") == "empty"  # the writer lock is there, no index

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sample_docs import PARK_TXT, SOLAR_MD
 from typer.testing import CliRunner
 
+from api.app import create_app
 from embeddings import FakeEncoder
 from embeddings.vector_index.segment import SegmentVectors, write_segment_vectors
 from qa.cli import app
@@ -22,6 +24,7 @@ from qa.index import segment_writes as writes
 from qa.index.generations import open_segmented
 from qa.ingest import parse_document
 from qa.search import RetrievalConfig
+from qa.settings import Settings
 from qa.types import Document
 
 ENCODER = FakeEncoder()
@@ -52,7 +55,7 @@ def contents(index: object) -> dict[str, object]:
     for doc_id in sorted(index.documents):  # type: ignore[attr-defined]
         d = index.document(doc_id)  # type: ignore[attr-defined]
         ids = np.array(d.chunk_ids, dtype=np.int64)
-        vectors = [v.vectors(ids).tobytes() for v in (index.vector_index, index.context_index)]  # type: ignore[attr-defined]
+        vectors = [v.vectors(ids).tobytes() for v in (index.sentence_index, index.context_index)]  # type: ignore[attr-defined]
         chunks = [(c.chunk, c.key, c.context_key) for c in (index.chunks[i] for i in d.chunk_ids)]  # type: ignore[attr-defined]
         out[doc_id] = (d.original, d.checksum, d.meta, chunks, vectors)
     return out
@@ -66,7 +69,7 @@ def ranked(index: object, question: str) -> list[tuple[str, str, int, int, float
 def test_round_trip_equals_the_in_memory_index(tmp_path: Path) -> None:
     docs = [doc(i) for i in POOL]
     built, embedded, _ = writes.build_segmented(tmp_path / "idx", docs, ENCODER, None)
-    memory = CorpusIndex(ENCODER.model_id, ENCODER.dim)
+    memory = CorpusIndex.empty(ENCODER.model_id, ENCODER.dim)
     update_index(memory, docs, ENCODER, None)
     reopened = open_segmented(tmp_path / "idx", model_id=ENCODER.model_id)
     assert embedded > 0
@@ -174,10 +177,39 @@ def test_a_reader_never_sees_a_half_applied_write(tmp_path: Path) -> None:
 
 
 def test_old_format_index_directories_are_refused_with_the_rebuild_message(tmp_path: Path) -> None:
-    legacy = CorpusIndex(ENCODER.model_id, ENCODER.dim)
+    legacy = CorpusIndex.empty(ENCODER.model_id, ENCODER.dim)
     update_index(legacy, [doc("park.txt")], ENCODER, None)
     save_index(legacy, tmp_path / "old")
-    with pytest.raises(IndexMismatchError, match=r"older format.*--rebuild"):
+    with pytest.raises(IndexMismatchError, match=r"format 3 is not 4.*--rebuild"):
         open_segmented(tmp_path / "old")
-    result = CliRunner().invoke(app, ["ask", "园区在哪里？", "--index", str(tmp_path / "old"), "--model", "fake"])
+    args = ["ask", "园区在哪里？", "--index", str(tmp_path / "old"), "--model", "fake"]
+    result = CliRunner().invoke(app, args, env={"QA_INDEX_BACKEND": "segments"})
     assert result.exit_code != 0 and "--rebuild" in result.output and "Traceback" not in result.output
+
+
+def test_the_api_writes_to_a_segmented_index_and_a_restart_serves_them(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "park.txt").write_text(PARK_TXT, encoding="utf-8")
+    settings = Settings(
+        _env_file=None,
+        index_dir=tmp_path / "index",
+        cache_dir=tmp_path / "cache",
+        corpus=folder,
+        model="fake",
+        api_key="k",
+        index_backend="segments",
+        no_answer_cosine=0.0,
+    )
+    key = {"X-API-Key": "k"}
+    zoo = {"id": "zoo.txt", "text": POOL["zoo.txt"]}
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/v1/documents", json=zoo, headers=key).status_code == 201
+        hits = client.post("/v1/ask", json={"question": "熊猫馆每天九点开门", "top_k": 3}).json()["hits"]
+        assert hits[0]["source"] == "zoo.txt" and POOL["zoo.txt"][hits[0]["start"] : hits[0]["end"]] == hits[0]["text"]
+        assert client.delete("/v1/documents/park.txt", headers=key).status_code == 200
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/readyz").json()["documents"] == 1
+        hits = client.post("/v1/ask", json={"question": "园区范围", "top_k": 5}).json()["hits"]
+        assert all(h["source"] == "zoo.txt" for h in hits)
+    assert open_segmented(tmp_path / "index").manifest["format_version"] == generations.FORMAT_VERSION

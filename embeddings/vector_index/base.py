@@ -10,9 +10,6 @@ across removals.
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, Self, runtime_checkable
 
@@ -154,19 +151,6 @@ def order_hits(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray,
         s = np.pad(s, ((0, 0), (0, pad)), constant_values=-np.inf)
         i = np.pad(i, ((0, 0), (0, pad)), constant_values=-1)
     return s, i
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` through a temporary sibling (created under the umask) and an atomic rename."""
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"not a directory: {path.parent}")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 class IndexBase:

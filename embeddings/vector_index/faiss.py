@@ -14,8 +14,9 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from embeddings.atomic import atomic_write
 from embeddings.errors import IndexFormatError
-from embeddings.vector_index.base import IndexBase, atomic_write, order_hits
+from embeddings.vector_index.base import IndexBase, order_hits
 
 FAISS_FILE = "vectors.faiss"
 _SMALL_BATCH = 20  # below this many queries faiss takes its non-BLAS path

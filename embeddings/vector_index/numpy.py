@@ -8,8 +8,9 @@ from typing import ClassVar, Self
 
 import numpy as np
 
+from embeddings.atomic import atomic_write
 from embeddings.errors import IndexFormatError
-from embeddings.vector_index.base import IndexBase, atomic_write, order_hits
+from embeddings.vector_index.base import IndexBase, order_hits
 
 NUMPY_VECTORS_FILE = "vectors.npy"
 NUMPY_IDS_FILE = "ids.npy"

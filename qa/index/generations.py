@@ -7,7 +7,7 @@
                                        each lost since it was written, checksums of the files below
     DIR/gen-000007/seg-000003.deleted.npy   deleted rows of a segment (one small file per segment)
     DIR/segments/seg-000003/           one segment (qa.index.segment), never changed once written
-    DIR/.lock                          held by the one writer
+    DIR/.lock                          held by the one writer (qa.index.layout.writing)
 
 A write adds at most one small segment and a new generation (a manifest and the deleted-row
 lists), never copies a segment: its cost is bounded by the documents it changes. It is
@@ -18,51 +18,34 @@ old generation keep reading it (its files stay open even once removed).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from filelock import FileLock, Timeout
 
-from qa.errors import IndexMismatchError, InputError, NotFoundError
+from qa.errors import IndexMismatchError, NotFoundError
+from qa.index.layout import rebuild_hint
 from qa.index.postings import load_array
-from qa.index.segment import INFO, Segment
+from qa.index.segment import INFO, Segment, file_sha256
 from qa.index.segmented import LiveSegment, SegmentedIndex
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 SEGMENTS = "segments"
-LOCK_FILE = ".lock"
 _GENERATION = re.compile(r"gen-(\d{6,})")
 _SEGMENT = re.compile(r"seg-(\d{6,})")
 _OPEN_TRIES = 20
 
 
-def rebuild_hint(directory: Path) -> str:
-    """The fix for an index that cannot be used."""
-    return f"rebuild it with: qa index PATH --index {directory} --rebuild"
-
-
 def is_segmented(directory: Path) -> bool:
-    """Whether ``directory`` holds a committed segmented index."""
-    return (directory / CURRENT).is_file()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+    """Whether ``directory`` holds a committed segmented index (format 3 indexes have no segments folder)."""
+    return (directory / CURRENT).is_file() and (directory / SEGMENTS).is_dir()
 
 
 #: flush every file of a generation before committing it (tests of the logic alone turn it off)
@@ -83,21 +66,6 @@ def _fsync_tree(path: Path) -> None:
     for item in path.iterdir() if path.is_dir() else []:
         _fsync(item)
     _fsync(path)
-
-
-@contextmanager
-def writing(directory: Path, *, timeout: float = -1) -> Iterator[None]:
-    """Hold the writer lock of ``directory`` for the body (other processes and threads wait)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(directory / LOCK_FILE, is_singleton=True)
-    try:
-        lock.acquire(timeout=timeout)
-    except Timeout:
-        raise InputError(f"{directory}: another process is writing this index; try again later") from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def next_name(directory: Path, pattern: re.Pattern[str], prefix: str) -> str:
@@ -126,11 +94,11 @@ def commit(directory: Path, header: dict[str, Any], parts: list[tuple[str, np.nd
     segments, files = [], {}
     for seg, rows, docs in parts:
         entry: dict[str, Any] = {"name": seg, "deleted_docs": sorted(docs), "deleted_rows": None}
-        entry["info_sha256"] = _sha256(directory / SEGMENTS / seg / INFO)
+        entry["info_sha256"] = file_sha256(directory / SEGMENTS / seg / INFO)
         if len(rows):
             entry["deleted_rows"] = f"{seg}.deleted.npy"
             np.save(folder / entry["deleted_rows"], np.unique(rows.astype(np.int64)))
-            files[entry["deleted_rows"]] = _sha256(folder / entry["deleted_rows"])
+            files[entry["deleted_rows"]] = file_sha256(folder / entry["deleted_rows"])
         segments.append(entry)
     manifest = {**header, "format_version": FORMAT_VERSION, "segments": segments, "files": files}
     manifest["saved_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -214,15 +182,26 @@ def _open_parts(directory: Path, manifest: dict[str, Any], nprobe: int | None) -
     parts, base = [], 0
     for entry in manifest["segments"]:
         folder = directory / SEGMENTS / entry["name"]
-        if _sha256(folder / INFO) != entry["info_sha256"]:
+        if file_sha256(folder / INFO) != entry["info_sha256"]:
             raise ValueError(f"{entry['name']}/{INFO} does not match its checksum")
         rows = np.empty(0, np.int64)
         if entry["deleted_rows"]:
             path = generation / entry["deleted_rows"]
-            if _sha256(path) != manifest["files"][entry["deleted_rows"]]:
+            if file_sha256(path) != manifest["files"][entry["deleted_rows"]]:
                 raise ValueError(f"{path.name} does not match its checksum")
             rows = load_array(path)
         segment = Segment(folder, nprobe=nprobe)
         parts.append(LiveSegment(segment, base, rows, frozenset(entry["deleted_docs"])))
         base += segment.rows
     return parts
+
+
+def check_segmented(directory: Path) -> SegmentedIndex:
+    """Open the current generation and check every file of its segments against its checksum (``qa check``)."""
+    index = open_segmented(directory)
+    for part in index.parts:
+        try:
+            part.segment.verify()
+        except (OSError, ValueError) as exc:
+            raise IndexMismatchError(f"{directory}: damaged index ({exc}); {rebuild_hint(directory)}") from None
+    return index

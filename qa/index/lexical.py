@@ -30,18 +30,29 @@ STOPWORDS = frozenset(
 )
 
 
+_user_dictionaries: list[Path] = []
+
+
 @lru_cache(maxsize=1)
 def _jieba() -> Any:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
+    for path in _user_dictionaries:
+        jieba.load_userdict(str(path))
     return jieba
 
 
 def load_user_dictionary(path: Path) -> None:
-    """Add domain terms (jieba user-dictionary format: one ``word [freq] [tag]`` a line)."""
-    _jieba().load_userdict(str(path))
+    """Add domain terms (jieba user-dictionary format: one ``word [freq] [tag]`` a line).
+
+    jieba is loaded on first tokenization, not here, so a command that tokenizes nothing never loads it.
+    """
+    if _jieba.cache_info().currsize:
+        _jieba().load_userdict(str(path))
+    else:
+        _user_dictionaries.append(path)
 
 
 def tokenize(text: str) -> list[str]:

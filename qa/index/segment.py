@@ -17,6 +17,7 @@ nothing is parsed into memory at open. A document's sentences are consecutive ro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -68,6 +69,15 @@ class SegmentChunk:
     chunk: Chunk
     key: str
     context_key: str
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _empty(dim: int) -> np.ndarray:
@@ -161,7 +171,7 @@ class SegmentWriter:
             kinds[name] = write_segment_vectors(self.folder / target, data, kind)
             del data
             raw.unlink()
-        files = {p.name: p.stat().st_size for p in sorted(self.folder.iterdir())}
+        files = {p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)} for p in sorted(self.folder.iterdir())}
         info = {"rows": self.rows, "documents": self.documents, "dim": self.dim, "kinds": kinds, "files": files}
         (self.folder / INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
         return info
@@ -174,9 +184,11 @@ class Segment:
         """Open the segment in ``folder`` (ValueError if its files do not match segment.json)."""
         self.folder = folder
         self.info = json.loads((folder / INFO).read_text(encoding="utf-8"))
-        for name, size in self.info["files"].items():
-            if (folder / name).stat().st_size != size:
-                raise ValueError(f"{folder.name}/{name} has {(folder / name).stat().st_size} bytes, not {size}")
+        for name, expected in self.info["files"].items():
+            if (folder / name).stat().st_size != expected["bytes"]:
+                raise ValueError(
+                    f"{folder.name}/{name} has {(folder / name).stat().st_size} bytes, not {expected['bytes']}"
+                )
         self.rows = int(self.info["rows"])
         uri = f"{(folder / STORE).as_uri()}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -185,6 +197,12 @@ class Segment:
         self.context = SegmentVectors(folder / CONTEXT_FILE, nprobe=nprobe)
         self.postings = SegmentPostings(folder, self.term)
         self.document = lru_cache(maxsize=512)(self._document)
+
+    def verify(self) -> None:
+        """Check every file against the SHA-256 recorded when the segment was written (ValueError if one differs)."""
+        for name, expected in self.info["files"].items():
+            if file_sha256(self.folder / name) != expected["sha256"]:
+                raise ValueError(f"{self.folder.name}/{name} does not match its checksum")
 
     def close(self) -> None:
         """Close the SQLite connection."""

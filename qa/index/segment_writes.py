@@ -26,7 +26,8 @@ import numpy as np
 from embeddings import EmbeddingCache, Encoder, content_key, embed_with_cache
 from embeddings.vector_index.segment import VectorKind
 from qa.errors import NotFoundError
-from qa.index.generations import commit, new_segment_folder, open_segmented, read_manifest, remove_unused, writing
+from qa.index.generations import commit, new_segment_folder, open_segmented, read_manifest, remove_unused
+from qa.index.layout import writing
 from qa.index.lexical import TOKENIZER_VERSION, tokenize
 from qa.index.segment import Segment, SegmentDocument, SegmentWriter
 from qa.index.segmented import LiveSegment, SegmentedIndex

@@ -4,7 +4,7 @@ Chunk ids are global rows: row ``r`` of the ``i``-th segment is chunk ``base_i +
 bases the running row counts of the segments in generation order. A generation also names, per
 segment, the rows and documents deleted since it was written. The view exposes what
 :class:`qa.index.CorpusIndex` exposes (``documents``, ``chunks``, ``document``,
-``document_chunks``, ``vector_index``, ``context_index``, ``lexical``, ``rows``, ``row_of``),
+``document_chunks``, ``sentence_index``, ``context_index``, ``lexical``, ``rows``, ``row_of``),
 reading every row from disk when it is asked for. It never changes: a write commits a new
 generation and opens a new view, so a reader keeps a consistent index for as long as it holds one.
 """
@@ -254,12 +254,18 @@ class SegmentedIndex:
     def __post_init__(self) -> None:
         self.documents = DocumentsView(self.parts)
         self.chunks = ChunksView(self.parts)
-        self.vector_index = VectorsView(self.parts, self.chunks, "sentence")
+        self.sentence_index = VectorsView(self.parts, self.chunks, "sentence")
         self.context_index = VectorsView(self.parts, self.chunks, "context")
         size = sum(p.segment.rows for p in self.parts)
         self.rows = np.arange(size, dtype=np.int64)
         self.row_of = _Identity(size)
         self.lexical = SegmentedLexical([LexicalPart(p.segment.postings, p.base, p.deleted_mask) for p in self.parts])
+
+    @property
+    def generation(self) -> str | None:
+        """The name of the committed generation this view reads."""
+        name = self.manifest.get("generation")
+        return name if isinstance(name, str) else None
 
     def document(self, doc_id: str) -> StoredDocument:
         """A stored document, or NotFoundError."""

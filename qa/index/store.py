@@ -1,38 +1,46 @@
-"""An index is a directory: vectors, chunk metadata, documents and a manifest.
+"""An index in memory (:class:`CorpusIndex`) and its directory on disk: save, load, verify.
 
-Files: ``manifest.json`` (format version, model id, dimension, metric, segmenter, context
-and tokenizer versions, per-document checksums, package versions), ``documents.jsonl``
-(id, checksum, metadata, original text), ``chunks.jsonl`` (one sentence a line with its
-vector id, offsets, lexical tokens and the keys of the texts that were embedded) and two
-vector indexes under the same ids: the sentences alone and the sentences in context.
-A save writes a temporary sibling directory and renames it into place, so a crash never leaves a half-written index.
+The directory holds generations (see :mod:`qa.index.layout`); each generation holds the
+files described in :mod:`qa.index.generation`, with a ``manifest.json`` giving the format
+version, model id, dimension, metric, segmenter, context and tokenizer versions, per-document
+checksums, the checksum of every file and the package versions. A save writes a new
+generation and commits it with one atomic rename of ``CURRENT``; a load checks every file
+against the manifest and refuses a damaged index with one line naming the file and the fix.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from embeddings import VectorIndex, new_vector_index, open_vector_index
-from qa.errors import IndexMismatchError, NotFoundError
+from embeddings import VectorIndex, new_vector_index
+from qa.errors import IndexConflictError, IndexDamagedError, IndexMismatchError, NotFoundError
+from qa.index import generation as files
+from qa.index.layout import (
+    MANIFEST,
+    commit,
+    damaged,
+    manifest_folder,
+    new_generation,
+    read_current,
+    read_manifest_in,
+    rebuild_hint,
+    remove_leftovers,
+    writing,
+)
 from qa.index.lexical import TOKENIZER_VERSION, LexicalIndex
 from qa.ingest import CONTEXT_VERSION, SEGMENTER_VERSION
 from qa.types import Chunk, DocumentMeta
 
-FORMAT_VERSION = 2
-MANIFEST = "manifest.json"
-SENTENCE_DIR = "sentence_vectors"
-CONTEXT_DIR = "context_vectors"
+FORMAT_VERSION = 3
 _PACKAGES = ("chuchu", "faiss-cpu", "sentence-transformers", "numpy", "bm25s", "jieba")
+_LOAD_ATTEMPTS = 3  # a load that raced a commit retries on the new generation
 
 
 @dataclass(frozen=True)
@@ -58,32 +66,26 @@ class IndexedChunk:
 
 @dataclass
 class CorpusIndex:
-    """An index in memory: documents, chunks by vector id, the vector index and the lexical index."""
+    """An index in memory: documents, chunks by vector id, the two vector indexes and the lexical index.
+
+    ``sentence_index`` holds the vectors of the sentences alone, ``context_index`` those of the
+    sentences in their context, under the same ids. ``generation`` is the committed generation
+    this index was loaded from (or, for a new index, the one it replaces): a save refuses to
+    overwrite any other.
+    """
 
     model_id: str
     dim: int
+    sentence_index: VectorIndex
+    context_index: VectorIndex
     documents: dict[str, StoredDocument] = field(default_factory=dict)
     chunks: dict[int, IndexedChunk] = field(default_factory=dict)
-    vectors: VectorIndex | None = None
-    context_vectors: VectorIndex | None = None
+    generation: str | None = None
 
-    def __post_init__(self) -> None:
-        if self.vectors is None:
-            self.vectors = new_vector_index(self.dim)
-        if self.context_vectors is None:
-            self.context_vectors = new_vector_index(self.dim)
-
-    @property
-    def vector_index(self) -> VectorIndex:
-        """Vectors of the sentences alone (always present after construction)."""
-        assert self.vectors is not None
-        return self.vectors
-
-    @property
-    def context_index(self) -> VectorIndex:
-        """Vectors of the sentences with their context, under the same ids."""
-        assert self.context_vectors is not None
-        return self.context_vectors
+    @classmethod
+    def empty(cls, model_id: str, dim: int, *, generation: str | None = None) -> CorpusIndex:
+        """An index without documents, for vectors of width ``dim``."""
+        return cls(model_id, dim, new_vector_index(dim), new_vector_index(dim), generation=generation)
 
     @cached_property
     def rows(self) -> np.ndarray:
@@ -95,16 +97,15 @@ class CorpusIndex:
         """BM25 over the stored tokens, built on first use."""
         return LexicalIndex([self.chunks[int(i)].tokens for i in self.rows])
 
-    def changed(self) -> None:
-        """Forget derived structures after documents were added or removed."""
-        self.__dict__.pop("rows", None)
-        self.__dict__.pop("lexical", None)
-        self.__dict__.pop("row_of", None)
-
     @cached_property
     def row_of(self) -> dict[int, int]:
         """Lexical row of each chunk id."""
         return {int(chunk_id): row for row, chunk_id in enumerate(self.rows)}
+
+    def invalidate_caches(self) -> None:
+        """Forget the structures derived from the chunks (rows, lexical index) after documents changed."""
+        for name in ("rows", "lexical", "row_of"):
+            self.__dict__.pop(name, None)
 
     def document(self, doc_id: str) -> StoredDocument:
         """A stored document, or NotFoundError."""
@@ -118,7 +119,7 @@ class CorpusIndex:
         return [self.chunks[i].chunk for i in self.document(doc_id).chunk_ids]
 
     def manifest(self) -> dict[str, Any]:
-        """The manifest describing this index."""
+        """The manifest describing this index (without the file checksums a save adds)."""
         return {
             "format_version": FORMAT_VERSION,
             "model_id": self.model_id,
@@ -129,11 +130,12 @@ class CorpusIndex:
             "tokenizer_version": TOKENIZER_VERSION,
             "documents": {d.id: d.checksum for d in self.documents.values()},
             "chunks": len(self.chunks),
-            "packages": _package_versions(),
+            "packages": dict(_package_versions()),
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
 
 
+@lru_cache(maxsize=1)
 def _package_versions() -> dict[str, str]:
     versions = {}
     for name in _PACKAGES:
@@ -144,43 +146,38 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+def save_index(index: CorpusIndex, directory: Path) -> str:
+    """Commit ``index`` as the new generation of ``directory``; returns its name.
+
+    Holds the writer lock. IndexConflictError when another writer committed since ``index`` was
+    loaded (its ``generation`` is no longer the current one): saving would lose that work.
+    """
+    directory = Path(directory)
+    with writing(directory):
+        current = read_current(directory)
+        if current != index.generation:
+            raise IndexConflictError(
+                f"{directory}: the index changed on disk (now {current}) since this copy was loaded "
+                f"(from {index.generation}); reload it and apply the change again"
+            )
+        remove_leftovers(directory)
+        folder = new_generation(directory)
+        _write_generation(index, folder)
+        commit(directory, folder)
+        index.generation = folder.name
+        remove_leftovers(directory)
+    return folder.name
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def save_index(index: CorpusIndex, directory: Path) -> None:
-    """Write the index atomically: into a temporary sibling, then renamed over ``directory``."""
-    directory = directory.resolve()
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = directory.parent / f".{directory.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        docs = [
-            {"id": d.id, "checksum": d.checksum, "meta": d.meta.as_dict(), "chunk_ids": d.chunk_ids, "text": d.original}
-            for d in index.documents.values()
-        ]
-        _write_jsonl(tmp / "documents.jsonl", docs)
-        _write_jsonl(tmp / "chunks.jsonl", [_chunk_row(i, c) for i, c in sorted(index.chunks.items())])
-        for name, vectors in ((SENTENCE_DIR, index.vector_index), (CONTEXT_DIR, index.context_index)):
-            (tmp / name).mkdir()
-            vectors.save(tmp / name)
-        (tmp / MANIFEST).write_text(json.dumps(index.manifest(), ensure_ascii=False, indent=1), encoding="utf-8")
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = directory.parent / f".{directory.name}.old-{os.getpid()}"
-    if directory.exists():
-        directory.rename(old)
-    tmp.rename(directory)
-    shutil.rmtree(old, ignore_errors=True)
+def _write_generation(index: CorpusIndex, folder: Path) -> None:
+    docs = [
+        {"id": d.id, "checksum": d.checksum, "meta": d.meta.as_dict(), "chunk_ids": d.chunk_ids, "text": d.original}
+        for d in index.documents.values()
+    ]
+    chunks = [_chunk_row(i, c) for i, c in sorted(index.chunks.items())]
+    vectors = {files.SENTENCE_DIR: index.sentence_index, files.CONTEXT_DIR: index.context_index}
+    digests = files.write_files(folder, docs, chunks, vectors)
+    files.write_manifest(folder, {**index.manifest(), "files": digests})
 
 
 def _chunk_row(chunk_id: int, item: IndexedChunk) -> dict[str, Any]:
@@ -201,27 +198,9 @@ def _chunk_row(chunk_id: int, item: IndexedChunk) -> dict[str, Any]:
     }
 
 
-def read_manifest(directory: Path) -> dict[str, Any]:
-    """The manifest of an index directory, or NotFoundError with a hint to build one."""
-    path = directory / MANIFEST
-    if not path.is_file():
-        raise NotFoundError(f"{directory}: no index here (build one with: qa index PATH --index {directory})")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexMismatchError(f"{directory}: unreadable {MANIFEST} ({exc}); {_rebuild_hint(directory)}") from None
-    if not isinstance(manifest, dict):
-        raise IndexMismatchError(f"{directory}: {MANIFEST} is not a JSON object; {_rebuild_hint(directory)}")
-    return manifest
-
-
-def _rebuild_hint(directory: Path) -> str:
-    return f"rebuild it with: qa index PATH --index {directory} --rebuild"
-
-
 def check_compatible(manifest: dict[str, Any], directory: Path, model_id: str | None) -> None:
-    """Refuse an index of another format, model or tokenizer, saying how to rebuild it."""
-    rebuild = _rebuild_hint(directory)
+    """Refuse an index of another format or model, saying how to rebuild it."""
+    rebuild = rebuild_hint(directory)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"{directory}: index format {manifest.get('format_version')} is not {FORMAT_VERSION}; {rebuild}"
@@ -233,56 +212,64 @@ def check_compatible(manifest: dict[str, Any], directory: Path, model_id: str | 
         )
 
 
-def load_index(directory: Path, *, model_id: str | None = None, for_query: bool = True) -> CorpusIndex:
-    """Load an index directory, checking it against the model that will query it.
+def load_index(
+    directory: Path, *, model_id: str | None = None, for_query: bool = True, deep: bool = False
+) -> CorpusIndex:
+    """Load and verify the index at ``directory``, checking it against the model that will query it.
 
-    For querying, the stored lexical tokens must come from this tokenizer version too (an
-    update re-tokenizes instead, so it passes ``for_query=False``).
+    Every file is checked against its checksum and the files against each other; ``deep`` also
+    re-derives the checksums of every text and the norm of every vector (``qa check``). For
+    querying, the stored lexical tokens must come from this tokenizer version too (an update
+    re-tokenizes instead, so it passes ``for_query=False``).
     """
-    from qa.index.generations import is_segmented, open_segmented  # the segmented format builds on this module
+    directory = Path(directory)
+    for attempt in range(_LOAD_ATTEMPTS):
+        current = read_current(directory)
+        try:
+            return _load_current(directory, model_id, for_query=for_query, deep=deep)
+        except (IndexDamagedError, NotFoundError):
+            if attempt + 1 == _LOAD_ATTEMPTS or read_current(directory) == current:
+                raise  # not a commit racing this load: the index really is like this
+    raise AssertionError("unreachable")
 
-    if is_segmented(directory):
-        return open_segmented(directory, model_id=model_id)  # type: ignore[return-value]
-    manifest = read_manifest(directory)
+
+def _load_current(directory: Path, model_id: str | None, *, for_query: bool, deep: bool) -> CorpusIndex:
+    folder = manifest_folder(directory)
+    manifest = read_manifest_in(directory, folder)
     check_compatible(manifest, directory, model_id)
     if for_query and manifest.get("tokenizer_version") != TOKENIZER_VERSION:
         raise IndexMismatchError(
             f"{directory}: index was tokenized by tokenizer version {manifest.get('tokenizer_version')}, "
             f"not {TOKENIZER_VERSION}; update it with: qa index PATH --index {directory}"
         )
+    files.verify_files(directory, folder, manifest)
+    index = _read_generation(directory, folder, manifest, deep=deep)
+    index.generation = folder.name
+    return index
+
+
+def _read_generation(directory: Path, folder: Path, manifest: dict[str, Any], *, deep: bool) -> CorpusIndex:
     try:
-        return _load_checked(directory, manifest)
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # a damaged file (IndexFormatError is a ValueError)
-        raise IndexMismatchError(
-            f"{directory}: damaged index ({type(exc).__name__}: {exc}); {_rebuild_hint(directory)}"
-        ) from None
-
-
-def _load_checked(directory: Path, manifest: dict[str, Any]) -> CorpusIndex:
-    vectors = open_vector_index(directory / SENTENCE_DIR)
-    context = open_vector_index(directory / CONTEXT_DIR)
-    if {vectors.dim, context.dim} != {manifest["dim"]}:
-        raise IndexMismatchError(f"{directory}: vectors have dimension {vectors.dim}, manifest says {manifest['dim']}")
-    index = CorpusIndex(manifest["model_id"], manifest["dim"], vectors=vectors, context_vectors=context)
-    for row in _read_jsonl(directory / "documents.jsonl"):
-        meta = DocumentMeta(
-            **{k: v for k, v in row["meta"].items() if k != "extra"}, extra=row["meta"].get("extra", {})
-        )
-        index.documents[row["id"]] = StoredDocument(
-            row["id"], row["text"], row["checksum"], meta, tuple(row["chunk_ids"])
-        )
-    for row in _read_jsonl(directory / "chunks.jsonl"):
-        original = index.documents[row["source"]].original
-        chunk = Chunk(
-            source=row["source"],
-            index=row["index"],
-            start=row["start"],
-            end=row["end"],
-            text=row["text"],
-            cited=original[row["start"] : row["end"]],
-            line=row["line"],
-            paragraph=row["paragraph"],
-            heading=tuple(row["heading"]),
-        )
-        index.chunks[row["id"]] = IndexedChunk(chunk, row["tokens"], row["key"], row["context_key"])
+        model_id, dim = str(manifest["model_id"]), int(manifest["dim"])
+    except (KeyError, TypeError, ValueError):
+        raise damaged(directory, f"{MANIFEST} gives no model id and dimension") from None
+    vectors = {
+        name: files.read_vectors(directory, folder, name, dim) for name in (files.SENTENCE_DIR, files.CONTEXT_DIR)
+    }
+    index = CorpusIndex(model_id, dim, vectors[files.SENTENCE_DIR], vectors[files.CONTEXT_DIR])
+    stored = files.read_documents(directory, folder)
+    originals = {doc_id: doc[0] for doc_id, doc in stored.items()}
+    keys: dict[int, tuple[str, str]] = {}
+    for chunk_id, chunk, tokens, key, context_key in files.read_chunks(directory, folder, originals):
+        if chunk_id in index.chunks:
+            raise damaged(directory, f"{files.CHUNKS}: sentence id {chunk_id} appears twice")
+        index.chunks[chunk_id] = IndexedChunk(chunk, tokens, key, context_key)
+        keys[chunk_id] = (chunk.text, key)
+    for doc_id, (original, checksum, meta, chunk_ids) in stored.items():
+        index.documents[doc_id] = StoredDocument(doc_id, original, checksum, meta, chunk_ids)
+    sources = {i: item.chunk.source for i, item in index.chunks.items()}
+    files.check_structure(directory, manifest, {d: (doc[1], doc[3]) for d, doc in stored.items()}, sources, vectors)
+    if deep:
+        checksums = {doc_id: doc[1] for doc_id, doc in stored.items()}
+        files.check_content(directory, checksums, originals, keys, vectors)
     return index

@@ -11,17 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import EmbeddingCache, Encoder, content_key, embed_with_cache
-from qa.errors import InputError
+from qa.errors import IndexMismatchError, InputError
+from qa.index.layout import directory_state, read_current, read_manifest
 from qa.index.lexical import TOKENIZER_VERSION, tokenize
-from qa.index.store import (
-    FORMAT_VERSION,
-    CorpusIndex,
-    IndexedChunk,
-    StoredDocument,
-    check_compatible,
-    load_index,
-    read_manifest,
-)
+from qa.index.store import FORMAT_VERSION, CorpusIndex, IndexedChunk, StoredDocument, load_index
 from qa.ingest import CONTEXT_VERSION, SEGMENTER_VERSION, context_texts, segment
 from qa.types import Document
 
@@ -41,6 +34,11 @@ class IndexSummary:
     reused: int
     seconds: float
 
+    @property
+    def changed(self) -> bool:
+        """Whether any document was added, updated or removed."""
+        return bool(self.added or self.updated or self.removed)
+
     def describe(self) -> str:
         """One line for people."""
         return (
@@ -50,8 +48,7 @@ class IndexSummary:
         )
 
 
-def _versions_match(directory: Path) -> bool:
-    manifest = read_manifest(directory)
+def _versions_match(manifest: dict[str, object]) -> bool:
     return (
         manifest.get("segmenter_version") == SEGMENTER_VERSION
         and manifest.get("context_version") == CONTEXT_VERSION
@@ -62,28 +59,30 @@ def _versions_match(directory: Path) -> bool:
 def open_for_update(directory: Path, encoder: Encoder, *, rebuild: bool = False) -> tuple[CorpusIndex, bool]:
     """The index to update, and whether its documents can be reused.
 
-    An absent index, ``rebuild``, or an index in an older format starts empty (the embedding
-    cache still spares re-embedding); an index built with another model is refused.
+    An absent or empty directory, ``rebuild``, or an index in an older format starts empty (the
+    embedding cache still spares re-embedding); the encoder is only loaded then. A damaged index
+    is refused (``rebuild`` replaces it). The model is checked when something is embedded (:func:`add_documents`).
     """
-    if rebuild or not (directory / "manifest.json").is_file():
-        return CorpusIndex(encoder.model_id, encoder.dim), False
+    state = directory_state(directory)
+    base = read_current(directory)
+    if rebuild or state in ("absent", "empty"):
+        return CorpusIndex.empty(encoder.model_id, encoder.dim, generation=base), False
     manifest = read_manifest(directory)
     if manifest.get("format_version") != FORMAT_VERSION:
         log.warning("%s: index format %s is outdated; rebuilding it", directory, manifest.get("format_version"))
-        return CorpusIndex(encoder.model_id, encoder.dim), False
-    check_compatible(manifest, directory, encoder.model_id)
-    return load_index(directory, model_id=encoder.model_id, for_query=False), _versions_match(directory)
+        return CorpusIndex.empty(encoder.model_id, encoder.dim, generation=base), False
+    return load_index(directory, for_query=False), _versions_match(manifest)
 
 
 def remove_document(index: CorpusIndex, doc_id: str) -> None:
     """Drop a document, its chunks and their vectors from an index in memory."""
     doc = index.documents.pop(doc_id)
     ids = np.array(doc.chunk_ids, dtype=np.int64)
-    index.vector_index.remove(ids)
+    index.sentence_index.remove(ids)
     index.context_index.remove(ids)
     for chunk_id in doc.chunk_ids:
         del index.chunks[chunk_id]
-    index.changed()
+    index.invalidate_caches()
 
 
 def add_documents(
@@ -97,8 +96,16 @@ def add_documents(
     """Segment, tokenize and embed documents into the index; returns (embedded, reused).
 
     Each sentence is embedded alone and in its context; both go through the embedding cache,
-    so an unchanged text is never embedded twice.
+    so an unchanged text is never embedded twice. The encoder is not touched when ``docs`` is
+    empty; otherwise an encoder of another model than the index's is refused.
     """
+    if not docs:
+        return 0, 0
+    if encoder.model_id != index.model_id:
+        raise IndexMismatchError(
+            f"the index was built with model {index.model_id!r}, not {encoder.model_id!r}; "
+            "use that model or rebuild the index with --rebuild"
+        )
     pending: list[tuple[Document, list[IndexedChunk]]] = []
     sentences: list[str] = []
     contexts: list[str] = []
@@ -123,7 +130,7 @@ def add_documents(
     next_id = max(index.chunks, default=-1) + 1
     ids = np.arange(next_id, next_id + n, dtype=np.int64)
     if n:
-        index.vector_index.add(ids, vectors[:n])
+        index.sentence_index.add(ids, vectors[:n])
         index.context_index.add(ids, vectors[n:])
     position = 0
     for doc, items in pending:
@@ -131,7 +138,7 @@ def add_documents(
         position += len(items)
         index.chunks.update(zip(chunk_ids, items, strict=True))
         index.documents[doc.id] = StoredDocument(doc.id, doc.original, doc.checksum, doc.meta, chunk_ids)
-    index.changed()
+    index.invalidate_caches()
     return stats.embedded, stats.reused
 
 

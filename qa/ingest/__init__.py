@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa.ingest.context import CONTEXT_VERSION, context_texts
-from qa.ingest.jsonlines import iter_json_objects
+from qa.ingest.jsonlines import iter_json_objects, write_json_lines
 from qa.ingest.markup import CleanTextBuilder, clean_html, clean_markdown, clean_plain, looks_like_html
 from qa.ingest.metadata import author_names, extract_meta, fields_as_text, normalize_date, split_front_matter
 from qa.ingest.reading import decode_bytes, iter_documents, parse_document, read_file
@@ -31,4 +31,5 @@ __all__ = [
     "read_file",
     "segment",
     "split_front_matter",
+    "write_json_lines",
 ]

@@ -1,17 +1,53 @@
-"""Offline batch runs: a question set in, JSON lines of ranked citations out, resumable."""
+"""Offline batch runs: a question set in, one record of ranked citations per question out, resumable."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, NotRequired, Protocol, TypedDict
 
 from tqdm import tqdm
 
 from qa.errors import InputError
 from qa.runs.questions import Question
+from qa.search import Hit, compose
+
+log = logging.getLogger(__name__)
+
+#: Questions encoded together.
+GROUP = 32
+
+AskMany = Callable[[Sequence[str], int], Sequence[Sequence[Hit]]]
+
+
+class Asked(Protocol):
+    """Anything with an id and a question: a :class:`Question`, a gold item."""
+
+    @property
+    def id(self) -> str:
+        """The question's id."""
+        ...
+
+    @property
+    def question(self) -> str:
+        """The question's text."""
+        ...
+
+
+class BatchRecord(TypedDict):
+    """The batch contract for one question (what ``qa batch`` writes a JSON line of).
+
+    ``answer`` and ``no_answer`` (see :func:`qa.search.compose`) only when asked for.
+    """
+
+    id: str
+    question: str
+    hits: list[dict[str, object]]
+    answer: NotRequired[str]
+    no_answer: NotRequired[bool]
 
 
 @dataclass(frozen=True)
@@ -21,6 +57,41 @@ class BatchSummary:
     total: int
     skipped: int
     answered: int
+
+    def describe(self, seconds: float) -> str:
+        """One line for people: what was answered, what was already there, how fast."""
+        rate = f" ({self.answered / seconds:.1f} questions/s)" if self.answered and seconds > 0 else ""
+        return f"{self.answered} answered, {self.skipped} already there in {seconds:.1f} s{rate}"
+
+
+def batch_record(question: Asked, hits: Sequence[Hit], no_answer_cosine: float | None = None) -> BatchRecord:
+    """The batch contract for one question: ``{"id", "question", "hits"}`` (hits in their JSON form).
+
+    With ``no_answer_cosine``, also the extractive answer over the hits and whether any fits.
+    """
+    record: BatchRecord = {"id": question.id, "question": question.question, "hits": [h.as_dict() for h in hits]}
+    if no_answer_cosine is not None:
+        reply = compose(question.question, hits, no_answer_cosine)
+        record["answer"], record["no_answer"] = reply.answer, reply.no_answer
+    return record
+
+
+def answer_records(
+    questions: Sequence[Asked],
+    ask_many: AskMany,
+    top_k: int = 10,
+    *,
+    no_answer_cosine: float | None = None,
+    group: int = GROUP,
+) -> Iterator[BatchRecord]:
+    """One batch record per question, in order, the questions answered ``group`` at a time.
+
+    ``ask_many`` is :meth:`qa.engine.Engine.ask_many` or anything that ranks hits the same way.
+    """
+    for start in range(0, len(questions), group):
+        batch = questions[start : start + group]
+        for question, hits in zip(batch, ask_many([q.question for q in batch], top_k), strict=True):
+            yield batch_record(question, hits, no_answer_cosine)
 
 
 def completed_ids(path: Path) -> set[str]:
@@ -59,28 +130,45 @@ def completed_ids(path: Path) -> set[str]:
     return done
 
 
-def _batches(items: Sequence[Question], size: int) -> Iterator[Sequence[Question]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def json_line(record: Mapping[str, Any]) -> str:
+    """One record as a JSON line."""
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def write_records(
+    records: Iterable[Mapping[str, Any]],
+    out: IO[str],
+    render: Callable[[Mapping[str, Any]], str] = json_line,
+    bar: tqdm | None = None,
+) -> None:
+    """Write each record as ``render`` makes it, flushed one at a time (what is written survives a crash).
+
+    An error record (``{"id", "error"}``) that ``render`` leaves out of the file is logged as a warning.
+    """
+    for record in records:
+        text = render(record)
+        if not text and "error" in record:
+            log.warning("%s: %s", record["id"], record["error"])
+        out.write(text)
+        out.flush()
+        if bar is not None:
+            bar.update(1)
 
 
 def run_batch(
     questions: Sequence[Question],
-    answer: Callable[[list[str]], list[list[dict[str, object]]]],
+    ask_many: AskMany,
     out: IO[str],
     *,
+    render: Callable[[Mapping[str, Any]], str] = json_line,
+    top_k: int = 10,
     skip: set[str] | None = None,
-    batch_size: int = 32,
+    no_answer_cosine: float | None = None,
     progress: bool = False,
 ) -> BatchSummary:
-    """Answer every question not in ``skip``, writing one JSON line per question as batches finish."""
+    """Answer every question not in ``skip``, writing each record as it is answered (see :func:`write_records`)."""
     skip = skip or set()
     todo = [q for q in questions if q.id not in skip]
     with tqdm(total=len(todo), disable=not progress, unit="q", desc="questions") as bar:
-        for group in _batches(todo, batch_size):
-            for question, hits in zip(group, answer([q.question for q in group]), strict=True):
-                record = {"id": question.id, "question": question.question, "hits": hits}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()
-            bar.update(len(group))
+        write_records(answer_records(todo, ask_many, top_k, no_answer_cosine=no_answer_cosine), out, render, bar)
     return BatchSummary(len(questions), len(questions) - len(todo), len(todo))

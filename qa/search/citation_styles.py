@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
+from qa.errors import InputError
 from qa.ingest import author_names
 from qa.text import has_han
 from qa.types import DocumentMeta
@@ -47,6 +48,17 @@ class Citations:
     def as_dict(self) -> dict[str, str]:
         """JSON form: ``{"gbt7714", "apa", "plain"}``."""
         return {"gbt7714": self.gbt7714, "apa": self.apa, "plain": self.plain}
+
+
+#: The style names, in the order of :class:`Citations`.
+STYLES = tuple(f.name for f in fields(Citations))
+
+
+def check_style(style: str) -> str:
+    """``style`` if it names a citation style; InputError otherwise."""
+    if style not in STYLES:
+        raise InputError(f"unknown citation style {style!r}: use {', '.join(STYLES)}")
+    return style
 
 
 def format_citations(

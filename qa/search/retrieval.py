@@ -113,12 +113,12 @@ class Retriever:
         return ids[ids >= 0]
 
     def _dense_views(self) -> list[DenseView]:
-        return [self.index.vector_index] + ([self.index.context_index] if self.config.context_weight else [])
+        return [self.index.sentence_index] + ([self.index.context_index] if self.config.context_weight else [])
 
     def _dense_scores(self, candidates: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         """Weighted mean of each candidate's cosine alone and its cosine in context."""
         weight = self.config.context_weight
-        scores = self.index.vector_index.vectors(candidates) @ qvec
+        scores = self.index.sentence_index.vectors(candidates) @ qvec
         if weight:
             scores = (scores + weight * (self.index.context_index.vectors(candidates) @ qvec)) / (1.0 + weight)
         return np.asarray(scores, dtype=np.float32)
