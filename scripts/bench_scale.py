@@ -1,7 +1,7 @@
 """Scale benchmark: how build time, size, memory, start-up, query latency and writes grow with the corpus.
 
 Usage: python scripts/bench_scale.py [--sizes 10000,100000,1000000] [--queries 1000] [--out DIR] [--model fake:384]
-                                   [--shared DIR] [--real-queries] [--recall]
+                                   [--shared DIR] [--real-queries] [--recall] [--backends memory,segments]
 
 For each size it writes a synthetic corpus of that many *unique* Chinese sentences (clauses of the
 ../shared/bench corpora recombined, with their figures and years varied; ~40 sentences a document),
@@ -174,8 +174,8 @@ def measure_server(env: dict[str, str], index: Path, model: str, asked: list[str
     return out
 
 
-def run_size(size: int, work: Path, model: str, asked: list[str], real: object) -> dict[str, float]:
-    corpus, index = work / f"corpus-{size}.jsonl", work / f"index-{size}"
+def run_size(size: int, work: Path, model: str, asked: list[str], real: object, backend: str) -> dict[str, float]:
+    corpus, index = work / f"corpus-{size}.jsonl", work / f"index-{size}-{backend}"
     if not corpus.exists():
         write_corpus(corpus.with_suffix(".tmp"), size)
         corpus.with_suffix(".tmp").rename(corpus)
@@ -183,7 +183,7 @@ def run_size(size: int, work: Path, model: str, asked: list[str], real: object) 
         **os.environ,
         "QA_CACHE_DIR": str(work / f"cache-{size}"),
         "QA_API_KEY": API_KEY,
-        "QA_INDEX_BACKEND": "segments",
+        "QA_INDEX_BACKEND": backend,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     shutil.rmtree(index, ignore_errors=True)
@@ -198,8 +198,8 @@ def run_size(size: int, work: Path, model: str, asked: list[str], real: object) 
     row = {"sentences": float(size), "build_s": time.perf_counter() - start, "disk_mb": dir_size(index) / 2**20}
     row.update(measure_server(env, index, model, asked))
     dim = int(model.split(":")[1]) if ":" in model else 384
-    row.update(scale_inproc.query_latency(index, dim, asked, real))  # type: ignore[arg-type]
-    row["recall10"] = scale_inproc.index_recall(index, dim, asked[:200])
+    row.update(scale_inproc.query_latency(index, dim, asked, real, backend))  # type: ignore[arg-type]
+    row["recall10"] = scale_inproc.index_recall(index, dim, asked[:200]) if backend == "segments" else float("nan")
     return row
 
 
@@ -234,6 +234,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="work folder (default: a temporary one, removed)")
     parser.add_argument("--shared", type=Path, default=SHARED, help="the folder holding bench/ (default ../shared)")
     parser.add_argument("--real-queries", action="store_true", help="also time queries encoded by the default model")
+    parser.add_argument("--backends", default="segments", help="QA_INDEX_BACKEND values to measure, in turn")
     parser.add_argument("--recall", action="store_true", help="also print IVF recall on cached real embeddings")
     args = parser.parse_args()
     globals()["SHARED"] = args.shared
@@ -260,13 +261,15 @@ def main() -> None:
         *(["inproc_enc_p50_ms", "inproc_enc_p99_ms"] if real else []),
         "recall10",
     ]
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns))
+    print("| backend | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
     try:
-        for size in (int(s) for s in args.sizes.split(",")):
-            row = run_size(size, work, args.model, asked, real)
+        for size, backend in ((int(s), b) for s in args.sizes.split(",") for b in args.backends.split(",")):
+            row = run_size(size, work, args.model, asked, real, backend)
             print(
-                "| " + " | ".join(f"{row[c]:.0f}" if c == "sentences" else f"{row[c]:.2f}" for c in columns) + " |",
+                f"| {backend} | "
+                + " | ".join(f"{row[c]:.0f}" if c == "sentences" else f"{row[c]:.2f}" for c in columns)
+                + " |",
                 flush=True,
             )
     finally:

@@ -23,7 +23,9 @@ import numpy as np
 from embeddings import EmbeddingCache, Encoder, FakeEncoder, content_key
 from embeddings.vector_index.segment import SegmentVectors, default_nprobe, ivf_lists, write_segment_vectors
 from qa.engine import Engine
+from qa.index import load_index
 from qa.index.generations import open_segmented
+from qa.index.reader import IndexReader
 from qa.ingest import context_texts, iter_documents, segment
 from qa.search import RetrievalConfig
 
@@ -48,10 +50,12 @@ def _percentiles(seconds: list[float]) -> tuple[float, float]:
     return 1000 * statistics.median(ordered), 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
-def query_latency(index_dir: Path, dim: int, asked: list[str], real: Encoder | None) -> dict[str, float]:
+def query_latency(
+    index_dir: Path, dim: int, asked: list[str], real: Encoder | None, backend: str = "segments"
+) -> dict[str, float]:
     """p50/p99 (ms) of one question at a time, in process, without and (given ``real``) with query encoding."""
     fake = FakeEncoder(dim)
-    index = open_segmented(index_dir)
+    index: IndexReader = open_segmented(index_dir) if backend == "segments" else load_index(index_dir)
     out: dict[str, float] = {}
     encoders: list[tuple[str, object]] = [("inproc", fake)] + (
         [("inproc_enc", _TimedEncoder(real, fake))] if real else []
