@@ -20,7 +20,7 @@ from api.errors import ConflictError, NotReadyError
 from embeddings import EmbeddingCache
 from qa.engine import Engine, open_cache, open_engine, reload_engine
 from qa.errors import NotFoundError, QAError
-from qa.index import save_index, writing
+from qa.index import CorpusIndex, save_index, writing
 from qa.settings import Settings
 from qa.types import Document
 
@@ -144,6 +144,7 @@ class AppState:
             if self._cache is None:
                 self._cache = open_cache(self.settings)
             new = self._engine.with_changes(upserts, removals, self._cache)
-            save_index(new.index, directory)
+            if isinstance(new.index, CorpusIndex):  # a segmented index has committed the change itself
+                save_index(new.index, directory)
             self._engine = new
             return status, new

@@ -10,6 +10,7 @@ from typing import cast
 import numpy as np
 
 from embeddings import CACHE_FILE, DEFAULT_MODEL_NAME, EmbeddingCache, Encoder, load_encoder
+from embeddings.vector_index.segment import VectorKind
 from qa.claims import ClaimCheck, check_claim
 from qa.errors import InputError
 from qa.index import (
@@ -26,6 +27,11 @@ from qa.index import (
     update_index,
     writing,
 )
+from qa.index.generations import open_segmented
+from qa.index.reader import IndexReader
+from qa.index.segment_update import update_segmented
+from qa.index.segment_writes import apply_changes
+from qa.index.segmented import SegmentedIndex
 from qa.ingest import iter_documents
 from qa.search import (
     AnswerabilityModel,
@@ -38,7 +44,7 @@ from qa.search import (
     load_answerability,
     load_ranker,
 )
-from qa.settings import Settings
+from qa.settings import IndexBackend, Settings
 from qa.text import check_text
 from qa.types import Document
 
@@ -116,26 +122,28 @@ def build_index(
     keep_missing: bool = False,
     allow_empty: bool = False,
     progress: bool = False,
-) -> tuple[CorpusIndex, IndexSummary]:
+    backend: IndexBackend = "memory",
+    kind: VectorKind = "auto",
+) -> tuple[IndexReader, IndexSummary]:
     """Create or update the index at ``directory`` from ``paths`` and commit it.
 
-    A directory that cannot be written fails (taking the lock) before anything is read or embedded; input with no
-    document at all is refused (it would empty the index) unless ``allow_empty``. The writer lock
-    is held from reading the index to committing the new one, so no other writer's work is lost in
-    between. Nothing is written when nothing changed, and the encoder is only used for what must be
-    embedded (give a :class:`LazyEncoder` to load it only then).
+    A directory that cannot be written fails (taking the lock) before anything is read or embedded;
+    input with no document at all is refused (it would empty the index) unless ``allow_empty``. The
+    writer lock is held from reading the index to committing the new one, so no other writer's work
+    is lost in between. Nothing is written when nothing changed, and the encoder is only used for
+    what must be embedded (give a :class:`LazyEncoder` to load it only then). ``backend``
+    ``"segments"`` builds a segmented index (format 4) whose new vectors are of ``kind``.
     """
+    found = iter_documents(list(paths))
+    docs = found if allow_empty else require_documents(found, paths)
+    if backend == "segments":
+        return update_segmented(
+            directory, docs, encoder, cache, rebuild=rebuild, keep_missing=keep_missing, kind=kind, progress=progress
+        )
     with writing(directory):
         index, reusable = open_for_update(directory, encoder, rebuild=rebuild)
-        documents = iter_documents(list(paths))
         summary = update_index(
-            index,
-            documents if allow_empty else require_documents(documents, paths),
-            encoder,
-            cache,
-            reusable=reusable,
-            keep_missing=keep_missing,
-            progress=progress,
+            index, docs, encoder, cache, reusable=reusable, keep_missing=keep_missing, progress=progress
         )
         if summary.changed or not reusable:
             save_index(index, directory)
@@ -164,7 +172,7 @@ _CLAIM_POOL = 20
 class Engine:
     """An index and the encoder that queries it, with the optional re-ranker and answerability model."""
 
-    index: CorpusIndex
+    index: IndexReader
     encoder: Encoder
     config: RetrievalConfig
     reranker: Reranker | None = None
@@ -209,8 +217,14 @@ class Engine:
         """A new engine over a copy of this index with ``removals`` dropped and ``upserts`` added or replaced.
 
         Copy-on-write: this engine and its index are left untouched, so queries can keep using
-        them while the new index is built. A removal of an unknown id raises NotFoundError.
+        them while the new index is built. A removal of an unknown id raises NotFoundError. A
+        segmented index commits the change to its directory (a new small segment, nothing copied).
         """
+        if isinstance(self.index, SegmentedIndex):
+            new, _, _ = apply_changes(self.index.directory, self.index, upserts, removals, self.encoder, cache)
+            return Engine(new, self.encoder, self.config)
+        if not isinstance(self.index, CorpusIndex):
+            raise TypeError(f"cannot write to an index of type {type(self.index).__name__}")
         index = copy_index(self.index)
         for doc_id in removals:
             index.document(doc_id)
@@ -254,7 +268,17 @@ def open_engine(
     encoder = open_encoder(settings, report=report)
     if build and directory_state(settings.index_dir) in ("absent", "empty"):
         with open_cache(settings) as cache:
-            index, _ = build_index([settings.corpus], settings.index_dir, encoder, cache, progress=progress)
+            index, _ = build_index(
+                [settings.corpus],
+                settings.index_dir,
+                encoder,
+                cache,
+                progress=progress,
+                backend=settings.index_backend,
+                kind=settings.vector_index,
+            )
+    elif settings.index_backend == "segments":
+        index = open_segmented(settings.index_dir, model_id=encoder.model_id, nprobe=settings.ivf_nprobe)
     else:
         index = load_index(settings.index_dir, model_id=encoder.model_id)
     trained_for = settings.model == DEFAULT_MODEL_NAME  # both models learnt the default model's scores
@@ -271,4 +295,6 @@ def reload_engine(engine: Engine, directory: Path) -> Engine:
     """The engine over the index committed at ``directory`` now (``engine`` itself when it is that one)."""
     if read_current(directory) == engine.index.generation:
         return engine
+    if isinstance(engine.index, SegmentedIndex):
+        return replace(engine, index=open_segmented(directory, model_id=engine.encoder.model_id))
     return replace(engine, index=load_index(directory, model_id=engine.encoder.model_id))

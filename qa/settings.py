@@ -25,6 +25,10 @@ def user_cache_dir() -> Path:
     return base / "chuchu"
 
 
+#: where an index lives: ``memory`` (loaded whole, format 3) or ``segments`` (on disk, read per hit, format 4)
+IndexBackend = Literal["memory", "segments"]
+
+
 class Settings(BaseSettings):
     """Every setting of chuchu, with its default."""
 
@@ -50,6 +54,13 @@ class Settings(BaseSettings):
     threads: int | None = Field(
         None, ge=1, description="Intra-op threads of the encoder, torch or ONNX (default: the engine's own choice)."
     )
+    index_backend: IndexBackend = Field(
+        "memory", description="Index store: memory (loaded whole) or segments (on disk, for large corpora)."
+    )
+    vector_index: Literal["flat", "ivf", "auto"] = Field(
+        "auto", description="Vector index type: flat (exact), ivf (IVF, fp16), auto (ivf from 100k sentences)."
+    )
+    ivf_nprobe: int | None = Field(None, ge=1, description="IVF lists searched per query (default: nlist/16, >= 16).")
     user_dict: Path | None = Field(None, description="jieba user dictionary of domain terms.")
     host: str = "127.0.0.1"
     port: int = 8000

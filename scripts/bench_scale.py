@@ -1,19 +1,24 @@
 """Scale benchmark: how build time, size, memory, start-up, query latency and writes grow with the corpus.
 
 Usage: python scripts/bench_scale.py [--sizes 10000,100000,1000000] [--queries 1000] [--out DIR] [--model fake:384]
+                                   [--shared DIR] [--real-queries] [--recall] [--backends memory,segments]
 
 For each size it writes a synthetic corpus of that many *unique* Chinese sentences (clauses of the
 ../shared/bench corpora recombined, with their figures and years varied; ~40 sentences a document),
-then, each step a separate process as a user would run it:
+then, each step a separate process as a user would run it (``QA_INDEX_BACKEND=segments``):
   build     `qa index` from scratch (wall time; embedding cache in a temporary folder),
   size      the index directory on disk,
   ready     `qa serve` started until /readyz answers 200, and the server's RSS then,
   queries   --queries POST /v1/ask over loopback (p50/p99, server RSS after them),
-  writes    PUT of a new 40-sentence document, PUT replacing it, DELETE (each its latency).
+  writes    PUT of a new 40-sentence document, PUT replacing it, DELETE (each its latency),
+  inproc    the same questions through ``Engine.ask`` in this process (p50/p99), and with
+            --real-queries also with each question encoded by the default model,
+  recall    recall@10 of the index's IVF segments against exact search over the same vectors.
 Vectors come from the deterministic fake encoder (``fake:384``: the default model's width)
-because embedding a million sentences on two cores takes hours; the query latencies therefore
-exclude the query encoding (about 11-36 ms for the real model, see bench_speed.py). One run,
-no repeats: the sizes differ by 10x, far more than machine noise.
+because embedding a million sentences on two cores takes hours; the HTTP latencies therefore
+exclude the query encoding (see the inproc_enc columns). With --recall it also prints recall@10
+of IVF against flat on real embeddings (the bench corpora's vectors in the embedding cache).
+One run, no repeats: the sizes differ by 10x, far more than machine noise.
 """
 
 from __future__ import annotations
@@ -27,14 +32,18 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import scale_inproc
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+QA = str(Path(sys.executable).parent / "qa")
 BENCH_SETS = ("cmrc2018_dev", "drcd_dev", "xquad_zh")
 SENTENCES_PER_DOC = 40
 API_KEY = "bench-scale"
@@ -131,7 +140,7 @@ def measure_server(env: dict[str, str], index: Path, model: str, asked: list[str
     """Ready time, RSS, HTTP query latency and one-document write latencies of a served index."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    cmd = [str(ROOT / ".venv/bin/qa"), "serve", "--index", str(index), "--model", model, "--port", str(port)]
+    cmd = [QA, "serve", "--index", str(index), "--model", model, "--port", str(port)]
     start = time.perf_counter()
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out: dict[str, float] = {}
@@ -165,15 +174,22 @@ def measure_server(env: dict[str, str], index: Path, model: str, asked: list[str
     return out
 
 
-def run_size(size: int, work: Path, model: str, asked: list[str]) -> dict[str, float]:
-    corpus, index = work / f"corpus-{size}.jsonl", work / f"index-{size}"
+def run_size(size: int, work: Path, model: str, asked: list[str], real: object, backend: str) -> dict[str, float]:
+    corpus, index = work / f"corpus-{size}.jsonl", work / f"index-{size}-{backend}"
     if not corpus.exists():
-        write_corpus(corpus, size)
-    env = {**os.environ, "QA_CACHE_DIR": str(work / f"cache-{size}"), "QA_API_KEY": API_KEY}
+        write_corpus(corpus.with_suffix(".tmp"), size)
+        corpus.with_suffix(".tmp").rename(corpus)
+    env = {
+        **os.environ,
+        "QA_CACHE_DIR": str(work / f"cache-{size}"),
+        "QA_API_KEY": API_KEY,
+        "QA_INDEX_BACKEND": backend,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     shutil.rmtree(index, ignore_errors=True)
     start = time.perf_counter()
     subprocess.run(
-        [str(ROOT / ".venv/bin/qa"), "index", str(corpus), "--index", str(index), "--model", model],
+        [QA, "index", str(corpus), "--index", str(index), "--model", model],
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -181,7 +197,33 @@ def run_size(size: int, work: Path, model: str, asked: list[str]) -> dict[str, f
     )
     row = {"sentences": float(size), "build_s": time.perf_counter() - start, "disk_mb": dir_size(index) / 2**20}
     row.update(measure_server(env, index, model, asked))
+    dim = int(model.split(":")[1]) if ":" in model else 384
+    row.update(scale_inproc.query_latency(index, dim, asked, real, backend))  # type: ignore[arg-type]
+    row["recall10"] = scale_inproc.index_recall(index, dim, asked[:200]) if backend == "segments" else float("nan")
     return row
+
+
+def _real_encoder() -> object:
+    from embeddings import load_encoder
+    from qa.settings import Settings
+
+    return load_encoder("multilingual-e5-small", model_dir=Settings().model_dir)
+
+
+def print_real_recall() -> None:
+    """Recall@10 of IVF against flat on the cached real embeddings of the bench sets."""
+    from embeddings import CACHE_FILE
+    from qa.settings import Settings
+
+    sets = {}
+    for name in BENCH_SETS:
+        folder = SHARED / "bench" / name
+        with open(folder / "questions.jsonl", encoding="utf-8") as fh:
+            sets[name] = (folder / "corpus.jsonl", [json.loads(line)["question"] for line in fh])
+    lines = scale_inproc.real_recall(Settings().cache_dir / CACHE_FILE, "multilingual-e5-small", sets)
+    print(lines[0])
+    print("| view | vectors | nlist | nprobe | recall@10 | top-1 same |\n|---|---|---|---|---|---|")
+    print("\n".join(lines[1:]), flush=True)
 
 
 def main() -> None:
@@ -190,7 +232,15 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--model", default="fake:384")
     parser.add_argument("--out", type=Path, default=None, help="work folder (default: a temporary one, removed)")
+    parser.add_argument("--shared", type=Path, default=SHARED, help="the folder holding bench/ (default ../shared)")
+    parser.add_argument("--real-queries", action="store_true", help="also time queries encoded by the default model")
+    parser.add_argument("--backends", default="segments", help="QA_INDEX_BACKEND values to measure, in turn")
+    parser.add_argument("--recall", action="store_true", help="also print IVF recall on cached real embeddings")
     args = parser.parse_args()
+    globals()["SHARED"] = args.shared
+    real = _real_encoder() if args.real_queries else None
+    if args.recall:
+        print_real_recall()
     work = args.out or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     asked = questions(args.queries)
@@ -206,14 +256,20 @@ def main() -> None:
         "add_s",
         "replace_s",
         "delete_s",
+        "inproc_p50_ms",
+        "inproc_p99_ms",
+        *(["inproc_enc_p50_ms", "inproc_enc_p99_ms"] if real else []),
+        "recall10",
     ]
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns))
+    print("| backend | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
     try:
-        for size in (int(s) for s in args.sizes.split(",")):
-            row = run_size(size, work, args.model, asked)
+        for size, backend in ((int(s), b) for s in args.sizes.split(",") for b in args.backends.split(",")):
+            row = run_size(size, work, args.model, asked, real, backend)
             print(
-                "| " + " | ".join(f"{row[c]:.0f}" if c == "sentences" else f"{row[c]:.2f}" for c in columns) + " |",
+                f"| {backend} | "
+                + " | ".join(f"{row[c]:.0f}" if c == "sentences" else f"{row[c]:.2f}" for c in columns)
+                + " |",
                 flush=True,
             )
     finally:

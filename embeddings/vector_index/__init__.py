@@ -2,6 +2,8 @@
 the factory that maps a backend name (or a dotted path ``package.module:Class``) to its class.
 
 A new backend is a new module implementing :class:`VectorIndex` plus one line in ``BACKENDS``.
+Immutable, memory-mapped vector segments (flat or IVF, searched with deleted rows left out) for
+the segmented index are :mod:`.segment`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from qa.claims.details import Difference, Span, comparable_units, folded, read_figures, read_names
 from qa.claims.vocabulary import UNSUPPORTED, VERDICTS, ClaimVerdict, Verdict
-from qa.index import CorpusIndex
+from qa.index.reader import IndexReader
 from qa.search import Hit
 from qa.text import has_han
 
@@ -145,7 +145,7 @@ def _best_clauses(claim_units: frozenset[str], hit: Hit) -> Span:
     return Span(start, end, sentence[best[0] : best[1]])
 
 
-def _surroundings(index: CorpusIndex, hit: Hit) -> str:
+def _surroundings(index: IndexReader, hit: Hit) -> str:
     """What a claim's details may come from besides the sentence: title, headings, previous sentence, the rest of
     the paragraph."""
     original, c = index.document(hit.chunk.source).original, hit.chunk
@@ -173,7 +173,7 @@ def _cross_lingual(claim: str, sentence: str) -> bool:
     return has_han(claim) != has_han(sentence)
 
 
-def check_source(index: CorpusIndex, claim: str, hit: Hit) -> SourceCheck | None:
+def check_source(index: IndexReader, claim: str, hit: Hit) -> SourceCheck | None:
     """How faithfully ``claim`` renders the hit's sentence; None when the sentence is not a source of it."""
     core = claim_core(claim) or claim
     original = index.document(hit.chunk.source).original
@@ -204,7 +204,7 @@ def _vouches(check: SourceCheck) -> bool:
     return check.verdict != "mismatch" or any(d.source is not None for d in check.differences)
 
 
-def check_claim(index: CorpusIndex, claim: str, hits: Sequence[Hit], k: int = 3) -> ClaimCheck:
+def check_claim(index: IndexReader, claim: str, hits: Sequence[Hit], k: int = 3) -> ClaimCheck:
     """Check ``claim`` against its retrieved ``hits``: up to ``k`` sources, the most faithful first (then the
     one sharing most of the claim).
 

@@ -24,6 +24,8 @@ from qa.cli.common import (
 from qa.engine import build_index, lazy_encoder, open_cache
 from qa.errors import QAError
 from qa.index import load_index
+from qa.index.generations import check_segmented, is_segmented
+from qa.index.reader import IndexReader
 from qa.ingest import iter_documents, segment
 
 
@@ -70,6 +72,8 @@ def index_cmd(
                 keep_missing=keep_missing,
                 allow_empty=allow_empty,
                 progress=progress_wanted(quiet),
+                backend=settings.index_backend,
+                kind=settings.vector_index,
             )
     if not quiet:
         typer.echo(f"{settings.index_dir}: {summary.describe()}", err=True)
@@ -80,7 +84,11 @@ def check(index: IndexOpt = None) -> None:
     """Verify an index deeply: every file against its checksum, the files against each other, every text and vector."""
     settings = settings_for(index)
     with reported_errors():
-        loaded = load_index(settings.index_dir, for_query=False, deep=True)
+        loaded: IndexReader = (
+            check_segmented(settings.index_dir)
+            if is_segmented(settings.index_dir)
+            else load_index(settings.index_dir, for_query=False, deep=True)
+        )
     typer.echo(
         f"{settings.index_dir}: ok ({loaded.generation}: {len(loaded.documents)} documents, "
         f"{len(loaded.chunks)} sentences, model {loaded.model_id})"

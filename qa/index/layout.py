@@ -72,7 +72,8 @@ def generation_dir(directory: Path, current: str) -> Path:
 
 
 def _is_leftover(name: str) -> bool:
-    return name == LOCK_FILE or bool(_GENERATION.fullmatch(name) or _POINTER_TMP.fullmatch(name))
+    # "segments" holds a segmented index's segments (qa.index.generations); alone it is a build that crashed
+    return name in (LOCK_FILE, "segments") or bool(_GENERATION.fullmatch(name) or _POINTER_TMP.fullmatch(name))
 
 
 def directory_state(directory: Path) -> DirectoryState:

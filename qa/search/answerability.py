@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import InputError
-from qa.index import CorpusIndex
+from qa.index.reader import IndexReader
 from qa.search.features import FEATURE_NAMES, candidate_features
 from qa.search.retrieval import Pool, head_of
 
@@ -47,7 +47,7 @@ def _margin(values: np.ndarray) -> float:
     return float(top[0] - top[1]) if len(top) > 1 else 1.0
 
 
-def answer_features(index: CorpusIndex, pool: Pool, features: np.ndarray | None = None) -> np.ndarray:
+def answer_features(index: IndexReader, pool: Pool, features: np.ndarray | None = None) -> np.ndarray:
     """The answerability features of one pool (``features``: its candidate features, when computed)."""
     if not len(pool.candidates):
         return np.zeros(len(ANSWER_FEATURES), dtype=np.float32)

@@ -15,7 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa.index import CorpusIndex, tokenize
+from qa.index import tokenize
+from qa.index.reader import IndexReader
 from qa.search.retrieval import HOLDS_NUMBER, HOLDS_TIME, Pool, is_label
 from qa.search.translation import translate
 from qa.text import fold
@@ -103,7 +104,7 @@ def _legs(pool: Pool) -> list[np.ndarray]:
     return columns
 
 
-def _neighbour_ids(index: CorpusIndex, chunk_id: int) -> tuple[int | None, int | None]:
+def _neighbour_ids(index: IndexReader, chunk_id: int) -> tuple[int | None, int | None]:
     chunk = index.chunks[chunk_id].chunk
     ids = index.document(chunk.source).chunk_ids
     before = ids[chunk.index - 1] if chunk.index > 0 else None
@@ -111,7 +112,7 @@ def _neighbour_ids(index: CorpusIndex, chunk_id: int) -> tuple[int | None, int |
     return before, after
 
 
-def _neighbour_columns(index: CorpusIndex, pool: Pool, pairs: Sequence[tuple[int | None, int | None]]) -> np.ndarray:
+def _neighbour_columns(index: IndexReader, pool: Pool, pairs: Sequence[tuple[int | None, int | None]]) -> np.ndarray:
     """Per candidate: BM25 ratio of the previous and next sentence, then their cosine gaps (0 / -1 where none)."""
     present = sorted({n for pair in pairs for n in pair if n is not None})
     cosines: dict[int, float] = {}
@@ -148,7 +149,7 @@ _SENTENCES: dict[tuple[object, ...], _Sentence] = {}
 _SENTENCES_MAX = 200_000
 
 
-def _sentence(index: CorpusIndex, chunk_id: int) -> _Sentence:
+def _sentence(index: IndexReader, chunk_id: int) -> _Sentence:
     item = index.chunks[chunk_id]
     chunk = item.chunk
     key = (chunk_id, chunk)  # a changed document is indexed anew, under new chunk ids
@@ -192,7 +193,7 @@ def _candidate_row(sentence: _Sentence, question: set[str], words: set[str], wan
     return [*coverage, *values[:3], float(match), *values[3:]]
 
 
-def _document_columns(index: CorpusIndex, pool: Pool) -> list[np.ndarray]:
+def _document_columns(index: IndexReader, pool: Pool) -> list[np.ndarray]:
     sources = [index.chunks[int(c)].chunk.source for c in pool.candidates]
     best_fused: dict[str, float] = {}
     best_cos: dict[str, float] = {}
@@ -212,7 +213,7 @@ def _document_columns(index: CorpusIndex, pool: Pool) -> list[np.ndarray]:
     ]
 
 
-def _translated_columns(index: CorpusIndex, pool: Pool, english: bool) -> list[np.ndarray]:
+def _translated_columns(index: IndexReader, pool: Pool, english: bool) -> list[np.ndarray]:
     """BM25 of the question's Chinese renderings, its rank, and the share of English words rendered.
 
     Only for an English question that the index hardly knows word for word (coverage under 75%).
@@ -231,7 +232,7 @@ def _translated_columns(index: CorpusIndex, pool: Pool, english: bool) -> list[n
     return [ratio, _ranks(bm25), np.array(cover, dtype=np.float32)]
 
 
-def candidate_features(index: CorpusIndex, pool: Pool, *, translated: bool = True) -> np.ndarray:
+def candidate_features(index: IndexReader, pool: Pool, *, translated: bool = True) -> np.ndarray:
     """The feature matrix of a pool (candidates in pool order, columns as :data:`FEATURE_NAMES`).
 
     The pool's candidates must be in fused order (ranks are taken within the pool). Without

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
-from qa.index import CorpusIndex
+from qa.index.reader import IndexReader
 from qa.search.citation_styles import Citations, format_citations
 from qa.search.retrieval import Scored
 from qa.types import Chunk
@@ -92,17 +92,16 @@ class Hit:
         return out
 
 
-def _neighbours(index: CorpusIndex, chunk: Chunk) -> tuple[str, str, int, int]:
+def _neighbours(index: IndexReader, chunk: Chunk) -> tuple[str, str, int, int]:
     """Previous and next sentence of the same document, and the span of the chunk's paragraph."""
-    doc = index.document(chunk.source)
-    siblings = [index.chunks[i].chunk for i in doc.chunk_ids]
+    siblings = index.document_chunks(chunk.source)
     previous = siblings[chunk.index - 1].cited if chunk.index > 0 else ""
     following = siblings[chunk.index + 1].cited if chunk.index + 1 < len(siblings) else ""
     same = [c for c in siblings if c.paragraph == chunk.paragraph]
     return previous, following, same[0].start, same[-1].end
 
 
-def build_hits(index: CorpusIndex, ranked: Sequence[Scored], k: int) -> list[Hit]:
+def build_hits(index: IndexReader, ranked: Sequence[Scored], k: int) -> list[Hit]:
     """The top ``k`` hits, sentences with the same text collapsed into one hit listing every location.
 
     Each hit is cited in every style from its document's metadata, accessed today.

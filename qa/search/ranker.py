@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import InputError
-from qa.index import CorpusIndex
+from qa.index.reader import IndexReader
 from qa.search.features import FEATURE_NAMES, candidate_features
 from qa.search.retrieval import Pool
 
@@ -33,7 +33,7 @@ class Ranker:
             raise InputError(f"{origin}: ranking model built for other features; retrain it")
         self.depth = depth
 
-    def scores(self, index: CorpusIndex, pool: Pool) -> np.ndarray:
+    def scores(self, index: IndexReader, pool: Pool) -> np.ndarray:
         """Model score of each candidate of ``pool``."""
         if not len(pool.candidates):
             return np.zeros(0, dtype=np.float32)

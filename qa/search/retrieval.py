@@ -17,8 +17,10 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from embeddings import Encoder, VectorIndex
-from qa.index import CorpusIndex, tokenize
+from embeddings import Encoder
+from qa.index import tokenize
+from qa.index.reader import DenseView, IndexReader
+from qa.index.segmented import chunks_of
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
@@ -112,7 +114,7 @@ class Reranker(Protocol):
 
     depth: int
 
-    def scores(self, index: CorpusIndex, pool: Pool) -> np.ndarray:
+    def scores(self, index: IndexReader, pool: Pool) -> np.ndarray:
         """One score per candidate of ``pool`` (higher is better)."""
         ...
 
@@ -122,7 +124,7 @@ class Retriever:
 
     def __init__(
         self,
-        index: CorpusIndex,
+        index: IndexReader,
         encoder: Encoder,
         config: RetrievalConfig | None = None,
         reranker: Reranker | None = None,
@@ -165,7 +167,7 @@ class Retriever:
         ids = np.concatenate(found)
         return ids[ids >= 0]
 
-    def _dense_views(self) -> list[VectorIndex]:
+    def _dense_views(self) -> list[DenseView]:
         return [self.index.sentence_index] + ([self.index.context_index] if self.config.context_weight else [])
 
     def _cosines(self, candidates: np.ndarray, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -204,23 +206,23 @@ class Retriever:
         if lex_all is not None and lexical.max(initial=0.0) > 0:
             weight = 1.0 if cfg.mode == "lexical" else cfg.lexical_weight * _lexical_trust(coverage)
             fused += weight * _standardize(lexical, lex_all[lex_rows])
-        fused = self._with_passage(candidates, fused)
-        texts = [index.chunks[int(c)].chunk.text for c in candidates]
+        chunks = chunks_of(index, candidates)
+        fused = self._with_passage([c.source for c in chunks], fused)
+        texts = [c.text for c in chunks]
         fused = fused + cfg.answer_type_weight * _answer_type_bonus(question, texts)
         fused = fused - cfg.label_penalty * np.array([is_label(t) for t in texts], dtype=np.float32)
         o = np.argsort(-fused, kind="stable")
         ordered = (candidates[o], fused[o], dense[o], cosine[o], context[o], lexical[o])
         return Pool(question, qvec, *ordered, lex_all, coverage)
 
-    def _with_passage(self, candidates: np.ndarray, fused: np.ndarray) -> np.ndarray:
+    def _with_passage(self, sources: list[str], fused: np.ndarray) -> np.ndarray:
         """Add a share of the best score of each candidate's paragraph neighbourhood and document."""
         if not self.config.passage_weight:
             return fused
         best_in_doc: dict[str, float] = {}
-        for cid, score in zip(candidates, fused, strict=True):
-            source = self.index.chunks[int(cid)].chunk.source
+        for source, score in zip(sources, fused, strict=True):
             best_in_doc[source] = max(best_in_doc.get(source, -np.inf), float(score))
-        doc_best = np.array([best_in_doc[self.index.chunks[int(c)].chunk.source] for c in candidates], dtype=np.float32)
+        doc_best = np.array([best_in_doc[source] for source in sources], dtype=np.float32)
         return fused + self.config.passage_weight * doc_best
 
 

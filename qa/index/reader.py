@@ -1,0 +1,63 @@
+"""What retrieval, hits, claims and the API read from an index: the contract an index backend implements.
+
+Two backends implement it: :class:`qa.index.CorpusIndex` (everything in memory, the format-2
+store) and :class:`qa.index.segmented.SegmentedIndex` (segments on disk, read per hit). A
+server-backed store (Milvus) implements the same reads, and the write of
+:func:`qa.index.segment_writes.apply_changes`: upserts and removals of whole documents,
+committed at once, returning the view that sees them while the old view stays usable.
+
+Chunk ids are ints the backend assigns; ``rows``/``row_of`` place them in the array that
+``lexical.scores`` returns (the identity for a segmented index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from qa.index.store import IndexedChunk, StoredDocument
+from qa.types import Chunk
+
+
+class DenseView(Protocol):
+    """One of the two vector sets (sentences alone, sentences in context) under the chunk ids."""
+
+    def __len__(self) -> int: ...
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def vectors(self, ids: np.ndarray) -> np.ndarray: ...
+
+
+class LexicalScorer(Protocol):
+    """BM25 over the index's live sentences."""
+
+    def known(self, query_tokens: Sequence[str]) -> list[str]: ...
+    def scores(self, query_tokens: Sequence[str]) -> np.ndarray: ...
+
+
+class IndexReader(Protocol):
+    """The read side of an index."""
+
+    @property
+    def model_id(self) -> str: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def generation(self) -> str | None: ...
+    @property
+    def documents(self) -> Mapping[str, StoredDocument]: ...
+    @property
+    def chunks(self) -> Mapping[int, IndexedChunk]: ...
+    @property
+    def sentence_index(self) -> DenseView: ...
+    @property
+    def context_index(self) -> DenseView: ...
+    @property
+    def lexical(self) -> LexicalScorer: ...
+    @property
+    def rows(self) -> np.ndarray: ...
+    @property
+    def row_of(self) -> Mapping[int, int]: ...
+    def document(self, doc_id: str) -> StoredDocument: ...
+    def document_chunks(self, doc_id: str) -> list[Chunk]: ...

@@ -1,0 +1,215 @@
+"""The segmented index: round trip, incremental writes equal a rebuild, ANN, visibility and isolation of writes."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sample_docs import PARK_TXT, SOLAR_MD
+from typer.testing import CliRunner
+
+from api.app import create_app
+from embeddings import FakeEncoder
+from embeddings.vector_index.segment import SegmentVectors, write_segment_vectors
+from qa.cli import app
+from qa.engine import Engine
+from qa.errors import IndexMismatchError, NotFoundError
+from qa.index import CorpusIndex, generations, save_index, update_index
+from qa.index import segment_writes as writes
+from qa.index.generations import open_segmented
+from qa.ingest import parse_document
+from qa.search import RetrievalConfig
+from qa.settings import Settings
+from qa.types import Document
+
+ENCODER = FakeEncoder()
+QUESTIONS = ["园区范围", "How many engineers?", "熊猫馆几点开门", "产值"]
+POOL = {
+    "park.txt": PARK_TXT,
+    "solar.md": SOLAR_MD,
+    "zoo.txt": "动物园简介\n\n熊猫馆每天九点开门。园区共有熊猫12只。\n",
+    "cafe.txt": "咖啡馆早上八点开门。\n每杯咖啡售价30元。\n",
+    "tax.txt": "2021年园区税收达到5亿元，同比增长12%。\n",
+    "empty.txt": "",
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests check what is written, not that it reaches the disk: skip the flushes."""
+    monkeypatch.setattr(generations, "DURABLE", False)
+
+
+def doc(doc_id: str, text: str | None = None) -> Document:
+    return parse_document(doc_id, POOL[doc_id] if text is None else text)
+
+
+def contents(index: object) -> dict[str, object]:
+    """What an index holds, independent of the chunk ids it assigned."""
+    out: dict[str, object] = {}
+    for doc_id in sorted(index.documents):  # type: ignore[attr-defined]
+        d = index.document(doc_id)  # type: ignore[attr-defined]
+        ids = np.array(d.chunk_ids, dtype=np.int64)
+        vectors = [v.vectors(ids).tobytes() for v in (index.sentence_index, index.context_index)]  # type: ignore[attr-defined]
+        chunks = [(c.chunk, c.key, c.context_key) for c in (index.chunks[i] for i in d.chunk_ids)]  # type: ignore[attr-defined]
+        out[doc_id] = (d.original, d.checksum, d.meta, chunks, vectors)
+    return out
+
+
+def ranked(index: object, question: str) -> list[tuple[str, str, int, int, float]]:
+    hits = Engine(index, ENCODER, RetrievalConfig()).ask(question, 20)  # type: ignore[arg-type]
+    return [(h.chunk.source, h.chunk.text, h.chunk.start, h.chunk.end, round(h.score, 4)) for h in hits]
+
+
+def test_round_trip_equals_the_in_memory_index(tmp_path: Path) -> None:
+    docs = [doc(i) for i in POOL]
+    built, embedded, _ = writes.build_segmented(tmp_path / "idx", docs, ENCODER, None)
+    memory = CorpusIndex.empty(ENCODER.model_id, ENCODER.dim)
+    update_index(memory, docs, ENCODER, None)
+    reopened = open_segmented(tmp_path / "idx", model_id=ENCODER.model_id)
+    assert embedded > 0
+    assert contents(reopened) == contents(built) == contents(memory)
+    for question in QUESTIONS:
+        assert ranked(reopened, question) == ranked(memory, question)
+    for d in docs:
+        for chunk in reopened.document_chunks(d.id):
+            assert d.original[chunk.start : chunk.end] == chunk.cited
+
+
+_OPS = st.lists(
+    st.tuples(st.sampled_from(["put", "delete"]), st.sampled_from(sorted(POOL)), st.integers(0, 2)),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=_OPS)
+def test_incremental_writes_equal_a_rebuild(tmp_path_factory: pytest.TempPathFactory, ops: list) -> None:
+    root = tmp_path_factory.mktemp("inc")
+    live: dict[str, str] = {"park.txt": POOL["park.txt"]}
+    index, _, _ = writes.build_segmented(root / "inc", [doc("park.txt")], ENCODER, None)
+    old_max, old_count = writes.MAX_SEGMENTS, writes.MERGE_COUNT
+    writes.MAX_SEGMENTS, writes.MERGE_COUNT = 3, 2  # merges happen within a few writes
+    try:
+        for op, doc_id, variant in ops:
+            if op == "delete" and doc_id not in live:
+                with pytest.raises(NotFoundError):
+                    writes.apply_changes(root / "inc", index, [], [doc_id], ENCODER, None)
+                continue
+            if op == "delete":
+                index, *_ = writes.apply_changes(root / "inc", index, [], [doc_id], ENCODER, None)
+                del live[doc_id]
+            else:
+                text = POOL[doc_id] + "补充说明。\n" * variant
+                index, *_ = writes.apply_changes(root / "inc", index, [doc(doc_id, text)], [], ENCODER, None)
+                live[doc_id] = text
+    finally:
+        writes.MAX_SEGMENTS, writes.MERGE_COUNT = old_max, old_count
+    rebuilt, _, _ = writes.build_segmented(root / "full", [doc(i, t) for i, t in sorted(live.items())], ENCODER, None)
+    reopened = open_segmented(root / "inc")
+    assert contents(reopened) == contents(index) == contents(rebuilt)
+    for question in QUESTIONS:  # the same hits (a repeated sentence may be cited at either copy), same scores
+        got, want = ranked(reopened, question), ranked(rebuilt, question)
+        assert sorted(h[:2] for h in got) == sorted(h[:2] for h in want)
+        assert sorted(h[4] for h in got) == pytest.approx(sorted(h[4] for h in want), abs=2e-4)
+
+
+def test_an_ann_index_returns_the_flat_top_hit(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(40, 64))
+    data = centres[rng.integers(0, 40, 6000)] + 0.3 * rng.normal(size=(6000, 64))
+    data = (data / np.linalg.norm(data, axis=1, keepdims=True)).astype(np.float32)
+    assert write_segment_vectors(tmp_path / "ivf.faiss", data, "ivf") == "ivf"
+    assert write_segment_vectors(tmp_path / "flat.faiss", data, "flat") == "flat"
+    ivf, flat = SegmentVectors(tmp_path / "ivf.faiss"), SegmentVectors(tmp_path / "flat.faiss")
+    assert ivf.kind == "ivf" and flat.kind == "flat"
+    queries = data[rng.choice(6000, 50, replace=False)] + 0.05 * rng.normal(size=(50, 64)).astype(np.float32)
+    queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+    assert (ivf.search(queries, 10)[1][:, 0] == flat.search(queries, 10)[1][:, 0]).all()
+    assert np.abs(ivf.reconstruct(np.arange(20)) - data[:20]).max() < 1e-3
+
+
+def test_a_write_is_visible_to_the_next_read_and_a_delete_never_comes_back(tmp_path: Path) -> None:
+    index, _, _ = writes.build_segmented(tmp_path / "idx", [doc("park.txt"), doc("solar.md")], ENCODER, None)
+    index, *_ = writes.apply_changes(tmp_path / "idx", index, [doc("zoo.txt")], [], ENCODER, None)
+    assert ranked(index, "熊猫馆每天九点开门")[0][0] == "zoo.txt"
+    index, *_ = writes.apply_changes(tmp_path / "idx", index, [], ["zoo.txt", "solar.md"], ENCODER, None)
+    for view in (index, open_segmented(tmp_path / "idx")):
+        assert sorted(view.documents) == ["park.txt"]
+        assert all(source == "park.txt" for q in QUESTIONS for source, *_ in ranked(view, q))
+    with pytest.raises(NotFoundError):
+        writes.apply_changes(tmp_path / "idx", index, [], ["zoo.txt"], ENCODER, None)
+
+
+def test_a_reader_never_sees_a_half_applied_write(tmp_path: Path) -> None:
+    versions = ["甲版本第一句。甲版本第二句。甲版本第三句。\n", "乙版本第一句。乙版本第二句。\n"]
+    index, _, _ = writes.build_segmented(
+        tmp_path / "idx", [doc("park.txt"), doc("cafe.txt", versions[0])], ENCODER, None
+    )
+    seen: list[tuple[int, frozenset[str], int]] = []
+    done = threading.Event()
+
+    def write() -> None:
+        current = index
+        for i in range(12):
+            current, *_ = writes.apply_changes(
+                tmp_path / "idx", current, [doc("cafe.txt", versions[(i + 1) % 2])], [], ENCODER, None
+            )
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    while not done.is_set() or not seen:
+        view = open_segmented(tmp_path / "idx")
+        texts = frozenset(c.text[:3] for c in view.document_chunks("cafe.txt"))
+        seen.append((len(view.documents), texts, len(view.chunks)))
+    writer.join()
+    park = len(index.document("park.txt").chunk_ids)
+    assert all(n == 2 for n, _, _ in seen)
+    assert all(texts in ({"甲版本"}, {"乙版本"}) for _, texts, _ in seen)
+    assert all(chunks == park + (3 if texts == {"甲版本"} else 2) for _, texts, chunks in seen)
+
+
+def test_old_format_index_directories_are_refused_with_the_rebuild_message(tmp_path: Path) -> None:
+    legacy = CorpusIndex.empty(ENCODER.model_id, ENCODER.dim)
+    update_index(legacy, [doc("park.txt")], ENCODER, None)
+    save_index(legacy, tmp_path / "old")
+    with pytest.raises(IndexMismatchError, match=r"format 3 is not 4.*--rebuild"):
+        open_segmented(tmp_path / "old")
+    args = ["ask", "园区在哪里？", "--index", str(tmp_path / "old"), "--model", "fake"]
+    result = CliRunner().invoke(app, args, env={"QA_INDEX_BACKEND": "segments"})
+    assert result.exit_code != 0 and "--rebuild" in result.output and "Traceback" not in result.output
+
+
+def test_the_api_writes_to_a_segmented_index_and_a_restart_serves_them(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "park.txt").write_text(PARK_TXT, encoding="utf-8")
+    settings = Settings(
+        _env_file=None,
+        index_dir=tmp_path / "index",
+        cache_dir=tmp_path / "cache",
+        corpus=folder,
+        model="fake",
+        api_key="k",
+        index_backend="segments",
+        no_answer_cosine=0.0,
+    )
+    key = {"X-API-Key": "k"}
+    zoo = {"id": "zoo.txt", "text": POOL["zoo.txt"]}
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/v1/documents", json=zoo, headers=key).status_code == 201
+        hits = client.post("/v1/ask", json={"question": "熊猫馆每天九点开门", "top_k": 3}).json()["hits"]
+        assert hits[0]["source"] == "zoo.txt" and POOL["zoo.txt"][hits[0]["start"] : hits[0]["end"]] == hits[0]["text"]
+        assert client.delete("/v1/documents/park.txt", headers=key).status_code == 200
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/readyz").json()["documents"] == 1
+        hits = client.post("/v1/ask", json={"question": "园区范围", "top_k": 5}).json()["hits"]
+        assert all(h["source"] == "zoo.txt" for h in hits)
+    assert open_segmented(tmp_path / "index").manifest["format_version"] == generations.FORMAT_VERSION
