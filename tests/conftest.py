@@ -1,12 +1,55 @@
-"""Shared fixtures: the PDF and Word test documents, built once per session under a temporary folder."""
+"""Shared fixtures, each built once per session under a temporary folder: the seeds indexed with the real
+default model (for the ``model`` tests: an engine, settings and an API client over it), and the PDF and Word
+test documents."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import binary_docs
 import pytest
-from binary_docs import BinarySamples
+
+from tests import binary_docs
+from tests.binary_docs import BinarySamples
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+    from qa.engine import Engine
+    from qa.settings import Settings
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of an index of the seeds built with the real default model (built here, once)."""
+    from qa.engine import open_engine
+    from qa.settings import Settings
+
+    settings = Settings(_env_file=None, corpus=SEEDS, index_dir=tmp_path_factory.mktemp("seeds") / "index")
+    open_engine(settings, build=True)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def seed_engine(seed_settings: Settings) -> Engine:
+    """The engine over the real-model index of the seeds."""
+    from qa.engine import open_engine
+
+    return open_engine(seed_settings)
+
+
+@pytest.fixture(scope="session")
+def seed_client(seed_settings: Settings) -> Iterator[TestClient]:
+    """An API client of an app serving the real-model index of the seeds."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(seed_settings)) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from reliability_app import make_app
+
+from tests.reliability.reliability_app import make_app
 
 
 @pytest.fixture(scope="module")

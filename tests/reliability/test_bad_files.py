@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from reliability_app import API_KEY
 from typer.testing import CliRunner
 
 from api.cli import app as cli
@@ -19,6 +18,7 @@ from qa.engine import build_index
 from qa.errors import InputError
 from qa.index import load_index
 from qa.ingest import iter_documents, segment
+from tests.reliability.reliability_app import API_KEY
 
 runner = CliRunner()
 TEXT = "上清寺互联网产业园\n上清寺互联网产业园位于重庆市渝中区。该园区2018年新增企业300家。\n"

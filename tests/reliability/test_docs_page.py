@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
-from reliability_app import make_app, serving
+
+from tests.reliability.reliability_app import make_app, serving
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from reliability_app import write_docs
 from typer.testing import CliRunner
 
 from api.cli import app as cli
 from api.schemas import NOT_BLANK
 from embeddings.encoders import FakeEncoder
 from qa.engine import build_index
+from tests.reliability.reliability_app import write_docs
 
 SURROGATE = "\udc00U创空间"
 runner = CliRunner()

@@ -8,7 +8,8 @@ from pathlib import Path
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
-from reliability_app import API_KEY, make_app
+
+from tests.reliability.reliability_app import API_KEY, make_app
 
 _ROOT = tempfile.TemporaryDirectory(prefix="contract-")
 APP: FastAPI = make_app(Path(_ROOT.name))

@@ -9,9 +9,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from reliability_app import make_app, serving
 
 from qa.settings import Settings
+from tests.reliability.reliability_app import make_app, serving
 
 READ_TIMEOUT_S = 1.0
 #: How long the test waits for the server to cut every slow client: a bound, not a measurement.

@@ -197,7 +197,7 @@ def test_concurrent_writer_processes(tmp_path: Path) -> None:
         "        c.put_many('m', keys, np.full((25, 4), b, np.float32))\n"
         "        c.get_many('m', keys)\n"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     procs = [subprocess.Popen([sys.executable, "-c", script, str(path), name], cwd=root) for name in ("p", "q", "r")]
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
     with EmbeddingCache(path) as c:

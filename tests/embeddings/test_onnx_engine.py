@@ -22,7 +22,7 @@ from qa.errors import IndexMismatchError
 from qa.index import load_index
 from qa.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 # --------------------------------------------------------------------------- factory

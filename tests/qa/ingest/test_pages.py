@@ -6,10 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-import binary_docs
 import docx
 import pytest
-from binary_docs import BinarySamples
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -22,6 +20,8 @@ from qa.index import load_index, read_current, read_original
 from qa.search import RetrievalConfig, format_citations
 from qa.settings import Settings
 from qa.types import DocumentMeta
+from tests import binary_docs
+from tests.binary_docs import BinarySamples
 
 
 @pytest.fixture(autouse=True)

@@ -40,7 +40,7 @@ from embeddings.e5 import (
 )
 from qa.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))
 TRICKY = [
     "你好，世界？（测试）～结束",

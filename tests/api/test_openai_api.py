@@ -8,13 +8,13 @@ from pathlib import Path
 import openai
 import pytest
 from fastapi.testclient import TestClient
-from sample_docs import SOLAR_MD, write_docs
 
 from api.app import create_app
 from embeddings.encoders import FakeEncoder
 from qa.engine import Engine, build_index
 from qa.search import RetrievalConfig
 from qa.settings import Settings
+from tests.sample_docs import SOLAR_MD, write_docs
 
 CORPUS = {
     "park.txt": "上清寺互联网产业园\n上清寺互联网产业园位于重庆市渝中区。该园区2018年新增企业300家。\n",

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sample_docs import PARK_TXT, SOLAR_MD
 from typer.testing import CliRunner
 
 from embeddings.cache import EmbeddingCache
@@ -19,6 +18,7 @@ from qa.index import CorpusIndex, directory_state, load_index, update_index
 from qa.ingest import context_texts, iter_documents, parse_document, segment
 from qa.search import RetrievalConfig
 from qa.types import Document
+from tests.sample_docs import PARK_TXT, SOLAR_MD
 
 V1 = {
     "park.txt": PARK_TXT,

@@ -15,7 +15,7 @@ import pytest
 from qa.ingest import HARD_CAP, SOFT_CAP, parse_document, segment
 from qa.types import Chunk
 
-GOLDEN = Path(__file__).parent / "golden" / "segment"
+GOLDEN = Path(__file__).parents[2] / "golden" / "segment"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.txt"))
 
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from qa.cli import app
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SEEDS = REPO / "seeds"
 FIELDS = {"source", "start", "end", "text", "line", "paragraph", "heading"}
 

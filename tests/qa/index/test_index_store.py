@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sample_docs import PARK_TXT, SOLAR_MD
 
 from embeddings.cache import EmbeddingCache
 from embeddings.encoders import FakeEncoder
@@ -26,6 +25,7 @@ from qa.index import (
 )
 from qa.ingest import SEGMENTER_VERSION
 from qa.search import RetrievalConfig
+from tests.sample_docs import PARK_TXT, SOLAR_MD
 
 DOCS = {
     "park.txt": PARK_TXT,

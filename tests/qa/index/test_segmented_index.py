@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sample_docs import PARK_TXT, SOLAR_MD
 from typer.testing import CliRunner
 
 from api.app import create_app
@@ -26,6 +25,7 @@ from qa.ingest import parse_document
 from qa.search import RetrievalConfig
 from qa.settings import Settings
 from qa.types import Document
+from tests.sample_docs import PARK_TXT, SOLAR_MD
 
 ENCODER = FakeEncoder()
 QUESTIONS = ["园区范围", "How many engineers?", "熊猫馆几点开门", "产值"]

@@ -10,13 +10,13 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import binary_docs
 import pytest
-from binary_docs import BinarySamples
 from playwright.sync_api import Browser, Page, expect
-from test_browser import browser, search, serve, shot, start_page
 
 from qa.settings import Settings
+from tests import binary_docs
+from tests.api.test_browser import browser, search, serve, shot, start_page
+from tests.binary_docs import BinarySamples
 
 __all__ = ["browser"]  # the Chromium fixture, shared with the main browser tests
 

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from qa.settings import Settings
-
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 pytestmark = pytest.mark.model
-
-
-@pytest.fixture(scope="module")
-def seed_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    index_dir = tmp_path_factory.mktemp("seed") / "index"
-    settings = Settings(_env_file=None, corpus=SEEDS, index_dir=index_dir)
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def test_seed_ask_cites_the_figure(seed_client: TestClient) -> None:

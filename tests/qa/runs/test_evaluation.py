@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from sample_docs import PARK_TXT, SOLAR_MD
 from typer.testing import CliRunner
 
 from embeddings.encoders import FakeEncoder
@@ -18,8 +17,9 @@ from qa.engine import Engine, build_index
 from qa.index import load_index
 from qa.runs import Gold, first_correct_rank, read_gold, score
 from qa.search import RetrievalConfig
+from tests.sample_docs import PARK_TXT, SOLAR_MD
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 JUDGE = REPO.parent / "shared" / "eval" / "judge.py"
 
 DOCS = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import ir_measures
@@ -12,11 +11,10 @@ from fastapi.testclient import TestClient
 from ir_measures import RR, R, Success
 from typer.testing import CliRunner
 
-from api.app import create_app
 from qa.cli import app
 from qa.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SEEDS = REPO / "seeds"
 SHARED = next((p for p in (REPO.parent / "shared", REPO.parents[1] / "shared") if p.is_dir()), REPO.parent / "shared")
 SEED_DEV = SHARED / "eval" / "seed_questions_dev.jsonl"
@@ -26,18 +24,11 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("seed") / "index"
-    result = runner.invoke(app, ["index", str(SEEDS), "--index", str(directory), "--quiet"])
-    assert result.exit_code == 0, result.output
-    return directory
-
-
-@pytest.fixture(scope="module")
-def client(index_dir: Path) -> Iterator[openai.OpenAI]:
-    settings = Settings(_env_file=None, corpus=SEEDS, index_dir=index_dir)
-    with TestClient(create_app(settings)) as http:
-        yield openai.OpenAI(base_url=f"{http.base_url}/v1", api_key="unused", http_client=http, max_retries=0)
+def client(seed_client: TestClient) -> openai.OpenAI:
+    """The official client, talking to the app over the real-model seeds index."""
+    return openai.OpenAI(
+        base_url=f"{seed_client.base_url}/v1", api_key="unused", http_client=seed_client, max_retries=0
+    )
 
 
 def test_follow_up_conversation_cites_the_tax_figure(client: openai.OpenAI) -> None:
@@ -59,7 +50,8 @@ def test_follow_up_conversation_cites_the_tax_figure(client: openai.OpenAI) -> N
 
 
 @pytest.mark.skipif(not SEED_DEV.is_file(), reason=f"seed dev questions not found at {SEED_DEV}")
-def test_ir_measures_agrees_with_qa_eval_on_seed_dev(index_dir: Path, tmp_path: Path) -> None:
+def test_ir_measures_agrees_with_qa_eval_on_seed_dev(seed_settings: Settings, tmp_path: Path) -> None:
+    index_dir = seed_settings.index_dir
     run, qrels = tmp_path / "seed_dev.trec", tmp_path / "seed_dev.qrels"
     result = runner.invoke(app, ["batch", str(SEED_DEV), "-o", str(run), "--index", str(index_dir), "-f", "trec", "-q"])
     assert result.exit_code == 0, result.output

@@ -23,7 +23,7 @@ from embeddings import (
 )
 from qa.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = ["重庆渝中区上清寺", "Hello World", "", "   ", "渝中区 产业园 2024年"]
 
 

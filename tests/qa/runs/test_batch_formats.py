@@ -29,7 +29,7 @@ from qa.runs import (
 )
 from qa.search import RetrievalConfig, compose
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SHARED = next((p for p in (REPO.parent / "shared", REPO.parents[1] / "shared") if p.is_dir()), REPO.parent / "shared")
 SEED_DEV = SHARED / "eval" / "seed_questions_dev.jsonl"
 SUFFIX = {"jsonl": "jsonl", "csv": "csv", "md": "md", "trec": "trec"}

@@ -7,10 +7,8 @@ import logging
 import re
 from pathlib import Path
 
-import binary_docs
 import docx
 import pytest
-from binary_docs import BinarySamples
 from docx.oxml import OxmlElement
 
 from qa.errors import InputError
@@ -19,6 +17,8 @@ from qa.ingest.binary import parse_binary
 from qa.ingest.pdf import read_pdf_content
 from qa.text import HAN
 from qa.types import Chunk, Document
+from tests import binary_docs
+from tests.binary_docs import BinarySamples
 
 _CJK_SPACE_CJK = re.compile(f"[{HAN}，。、；：] +[{HAN}，。、；：]")
 

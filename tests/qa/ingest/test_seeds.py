@@ -12,7 +12,7 @@ import pytest
 from qa.ingest import HARD_CAP, iter_documents, segment
 from qa.types import Chunk, Document
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SEEDS = REPO / "seeds"
 SHARED = REPO.parent / "shared"
 SHARED_SEEDS = SHARED / "seeds"

@@ -9,15 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from binary_docs import BinarySamples
-from format_recall import GOLD, FormatScore, load_gold, score_format
 
 from embeddings.cache import EmbeddingCache
 from qa.engine import Engine, build_index, open_encoder
 from qa.search import RetrievalConfig
 from qa.settings import Settings
+from tests.binary_docs import BinarySamples
+from tests.format_recall import GOLD, FormatScore, load_gold, score_format
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = [pytest.mark.model, pytest.mark.skipif(not GOLD.is_file(), reason=f"no dev questions at {GOLD}")]
 
