@@ -1,6 +1,16 @@
-"""Small documents shared by the index, indexing and evaluation tests."""
+"""Small documents shared by the index, indexing and evaluation tests, and an app serving them."""
+
+from __future__ import annotations
 
 from pathlib import Path
+
+from fastapi import FastAPI
+
+from api.app import create_app
+from embeddings.encoders import FakeEncoder
+from qa.engine import Engine, build_index
+from qa.search import RetrievalConfig
+from qa.settings import Settings
 
 PARK_TXT = (
     "上清寺园区简介\n\n"
@@ -20,3 +30,15 @@ def write_docs(folder: Path, docs: dict[str, str]) -> Path:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+def fake_app(root: Path, docs: dict[str, str], *, encoder: FakeEncoder | None = None, **settings: object) -> FastAPI:
+    """An app over ``docs`` written and indexed under ``root`` with the fake encoder (given or new).
+
+    ``settings`` override the defaults: the index and cache under ``root``, model ``fake``.
+    """
+    encoder = encoder or FakeEncoder()
+    index, _ = build_index([write_docs(root / "docs", docs)], root / "index", encoder, None)
+    values: dict[str, object] = {"index_dir": root / "index", "cache_dir": root / "cache", "model": "fake", **settings}
+    config = Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    return create_app(config, Engine(index, encoder, RetrievalConfig()))

@@ -66,7 +66,7 @@ def _standardize(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return (values - float(reference.mean())) / std
 
 
-def _lexical_trust(coverage: float) -> float:
+def lexical_trust(coverage: float) -> float:
     """How far to trust BM25, from the share of question tokens it found in the index.
 
     Chinese questions over Chinese text match 65-90% of their tokens (10th-90th percentile on
@@ -81,7 +81,8 @@ def is_label(text: str) -> bool:
     return len(text) <= 30 and _CLOSING.search(text) is None
 
 
-def _answer_type_bonus(question: str, texts: Sequence[str]) -> np.ndarray:
+def answer_type_bonus(question: str, texts: Sequence[str]) -> np.ndarray:
+    """1 for each text holding what the question asks for (a number for 多少/how many, a time for 何时/when), else 0."""
     lowered = question.lower()
     patterns = [p for q, p in ((_NUMBER_QUESTION, HOLDS_NUMBER), (_TIME_QUESTION, HOLDS_TIME)) if q.search(lowered)]
     if not patterns:
@@ -204,12 +205,12 @@ class Retriever:
         if qvec is not None:
             fused += _standardize(dense, dense[np.isin(candidates, dense_ids)])
         if lex_all is not None and lexical.max(initial=0.0) > 0:
-            weight = 1.0 if cfg.mode == "lexical" else cfg.lexical_weight * _lexical_trust(coverage)
+            weight = 1.0 if cfg.mode == "lexical" else cfg.lexical_weight * lexical_trust(coverage)
             fused += weight * _standardize(lexical, lex_all[lex_rows])
         chunks = chunks_of(index, candidates)
         fused = self._with_passage([c.source for c in chunks], fused)
         texts = [c.text for c in chunks]
-        fused = fused + cfg.answer_type_weight * _answer_type_bonus(question, texts)
+        fused = fused + cfg.answer_type_weight * answer_type_bonus(question, texts)
         fused = fused - cfg.label_penalty * np.array([is_label(t) for t in texts], dtype=np.float32)
         o = np.argsort(-fused, kind="stable")
         ordered = (candidates[o], fused[o], dense[o], cosine[o], context[o], lexical[o])

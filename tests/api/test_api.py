@@ -11,10 +11,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from embeddings.encoders import FakeEncoder
-from qa.engine import Engine, build_index
-from qa.search import RetrievalConfig, is_follow_up, resolve, resolve_conversation, subject
+from qa.search import is_follow_up, resolve, resolve_conversation, subject
 from qa.settings import Settings
+from tests.sample_docs import fake_app
 
 CORPUS = {
     "park.txt": "上清寺互联网产业园\n2019年3月1日\n上清寺互联网产业园位于重庆市渝中区。该园区2018年新增企业300家。\n",
@@ -28,23 +27,8 @@ HIT_KEYS = ["rank", "score", "source", "start", "end", "text", "title", "line", 
 
 def make_app(root: Path, **overrides: object) -> FastAPI:
     """An app over CORPUS written under ``root``, with small limits and the fake encoder."""
-    for name, text in CORPUS.items():
-        (root / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "docs" / name).write_text(text, encoding="utf-8")
-    encoder = FakeEncoder()
-    index, _ = build_index([root / "docs"], root / "index", encoder, None)
-    values: dict[str, object] = {
-        "index_dir": root / "index",
-        "cache_dir": root / "cache",
-        "model": "fake",
-        "max_top_k": 20,
-        "max_question_chars": 100,
-        "max_upload_bytes": 4000,
-        "no_answer_cosine": 0.0,
-        **overrides,
-    }
-    settings = Settings(_env_file=None, **values)  # type: ignore[arg-type]
-    return create_app(settings, Engine(index, encoder, RetrievalConfig()))
+    limits = {"max_top_k": 20, "max_question_chars": 100, "max_upload_bytes": 4000, "no_answer_cosine": 0.0}
+    return fake_app(root, CORPUS, **{**limits, **overrides})
 
 
 @pytest.fixture(scope="module")

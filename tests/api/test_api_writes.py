@@ -20,6 +20,7 @@ from qa.index import load_index
 from qa.ingest import parse_document
 from qa.search import RetrievalConfig
 from qa.settings import Settings
+from tests.sample_docs import fake_app
 
 CORPUS = {
     "park.txt": "上清寺互联网产业园\n上清寺互联网产业园位于重庆市渝中区。该园区2018年新增企业300家。\n",
@@ -46,21 +47,8 @@ class GatedEncoder(FakeEncoder):
 
 
 def make_app(root: Path, encoder: FakeEncoder | None = None, api_key: str | None = "s3cret") -> FastAPI:
-    for name, text in CORPUS.items():
-        (root / "docs").mkdir(parents=True, exist_ok=True)
-        (root / "docs" / name).write_text(text, encoding="utf-8")
-    encoder = encoder or FakeEncoder()
-    index, _ = build_index([root / "docs"], root / "index", encoder, None)
-    settings = Settings(
-        _env_file=None,
-        index_dir=root / "index",
-        cache_dir=root / "cache",
-        model="fake",
-        api_key=api_key,
-        max_upload_bytes=2000,
-        no_answer_cosine=0.0,
-    )
-    return create_app(settings, Engine(index, encoder, RetrievalConfig()))
+    """An app over CORPUS written under ``root`` (writes need ``api_key``; None turns them off)."""
+    return fake_app(root, CORPUS, encoder=encoder, api_key=api_key, max_upload_bytes=2000, no_answer_cosine=0.0)
 
 
 @pytest.fixture

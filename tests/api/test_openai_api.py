@@ -9,12 +9,7 @@ import openai
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from embeddings.encoders import FakeEncoder
-from qa.engine import Engine, build_index
-from qa.search import RetrievalConfig
-from qa.settings import Settings
-from tests.sample_docs import SOLAR_MD, write_docs
+from tests.sample_docs import SOLAR_MD, fake_app, write_docs
 
 CORPUS = {
     "park.txt": "上清寺互联网产业园\n上清寺互联网产业园位于重庆市渝中区。该园区2018年新增企业300家。\n",
@@ -31,11 +26,8 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def http(docs: Path) -> Iterator[TestClient]:
-    encoder, root = FakeEncoder(), docs.parent
-    index, _ = build_index([docs], root / "index", encoder, None)
-    limits = {"api_key": KEY, "no_answer_cosine": 0.0, "max_question_chars": 100}
-    settings = Settings(_env_file=None, index_dir=root / "index", cache_dir=root / "cache", model="fake", **limits)
-    with TestClient(create_app(settings, Engine(index, encoder, RetrievalConfig()))) as client:
+    app = fake_app(docs.parent, CORPUS, api_key=KEY, no_answer_cosine=0.0, max_question_chars=100)
+    with TestClient(app) as client:
         yield client
 
 

@@ -12,12 +12,9 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from api.app import create_app
 from api.server import server_config
-from embeddings.encoders import FakeEncoder
-from qa.engine import Engine, build_index
-from qa.search import RetrievalConfig
 from qa.settings import Settings
+from tests.sample_docs import fake_app
 
 DOCS = {
     "park.txt": "上清寺互联网产业园\n上清寺互联网产业园位于重庆市渝中区。该园区2018年新增企业300家。\n",
@@ -28,29 +25,10 @@ DOCS = {
 API_KEY = "test-key"
 
 
-def write_docs(folder: Path) -> Path:
-    """DOCS written under ``folder``."""
-    for name, text in DOCS.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
-
-
 def make_app(root: Path, **overrides: object) -> FastAPI:
     """An app over DOCS indexed under ``root`` with the fake encoder (writes enabled with API_KEY)."""
-    encoder = FakeEncoder()
-    index, _ = build_index([write_docs(root / "docs")], root / "index", encoder, None)
-    values: dict[str, object] = {
-        "index_dir": root / "index",
-        "cache_dir": root / "cache",
-        "model": "fake",
-        "api_key": API_KEY,
-        "max_question_chars": 200,
-        "max_upload_bytes": 1_000_000,
-        **overrides,
-    }
-    settings = Settings(_env_file=None, **values)  # type: ignore[arg-type]
-    return create_app(settings, Engine(index, encoder, RetrievalConfig()))
+    limits = {"api_key": API_KEY, "max_question_chars": 200, "max_upload_bytes": 1_000_000}
+    return fake_app(root, DOCS, **{**limits, **overrides})
 
 
 @contextmanager

@@ -13,7 +13,8 @@ from api.cli import app as cli
 from api.schemas import NOT_BLANK
 from embeddings.encoders import FakeEncoder
 from qa.engine import build_index
-from tests.reliability.reliability_app import write_docs
+from tests.reliability.reliability_app import DOCS
+from tests.sample_docs import write_docs
 
 SURROGATE = "\udc00U创空间"
 runner = CliRunner()
@@ -84,7 +85,7 @@ def test_date_zero_is_not_1970(client: TestClient) -> None:
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli")
-    build_index([write_docs(root / "docs")], root / "index", FakeEncoder(), None)
+    build_index([write_docs(root / "docs", DOCS)], root / "index", FakeEncoder(), None)
     return root / "index"
 
 

@@ -14,7 +14,7 @@ from embeddings.encoders import FakeEncoder
 from qa.engine import Engine, build_index
 from qa.index import tokenize
 from qa.search import compose
-from qa.search.retrieval import RetrievalConfig, _answer_type_bonus, _lexical_trust, is_label
+from qa.search.retrieval import RetrievalConfig, answer_type_bonus, is_label, lexical_trust
 from qa.text import fold
 
 CORPUS = {
@@ -84,16 +84,16 @@ def test_traditional_text_is_found_by_a_simplified_question(index_and_encoder: t
 
 
 def test_lexical_trust_is_zero_without_coverage_and_full_with_most() -> None:
-    assert _lexical_trust(0.0) == 0.0
-    assert _lexical_trust(0.2) == 0.0
-    assert 0.0 < _lexical_trust(0.5) < 1.0
-    assert _lexical_trust(0.8) == 1.0
+    assert lexical_trust(0.0) == 0.0
+    assert lexical_trust(0.2) == 0.0
+    assert 0.0 < lexical_trust(0.5) < 1.0
+    assert lexical_trust(0.8) == 1.0
 
 
 def test_answer_type_bonus_marks_numbers_for_how_many() -> None:
-    bonus = _answer_type_bonus("有多少家企业？", ["园区有企业120家。", "园区环境优美。"])
+    bonus = answer_type_bonus("有多少家企业？", ["园区有企业120家。", "园区环境优美。"])
     assert list(bonus) == [1.0, 0.0]
-    assert not _answer_type_bonus("园区在哪里？", ["园区有企业120家。"]).any()
+    assert not answer_type_bonus("园区在哪里？", ["园区有企业120家。"]).any()
 
 
 def test_fusion_is_never_worse_than_its_better_leg(index_and_encoder: tuple[object, FakeEncoder]) -> None:
