@@ -85,6 +85,39 @@ def remove_document(index: CorpusIndex, doc_id: str) -> None:
     index.invalidate_caches()
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A sentence to be indexed and the context text it is embedded in."""
+
+    indexed: IndexedChunk
+    context: str
+
+
+def _indexed_chunks(doc: Document) -> list[_Pending]:
+    """The document's sentences, each with its lexical tokens (of the context) and embedding keys."""
+    chunks = segment(doc)
+    contexts = context_texts(chunks, doc.meta)
+    return [
+        _Pending(IndexedChunk(c, tokenize(context), content_key(c.text), content_key(context)), context)
+        for c, context in zip(chunks, contexts, strict=True)
+    ]
+
+
+def _stored(doc: Document, chunk_ids: tuple[int, ...]) -> StoredDocument:
+    """The document as the index keeps it, its sentences under ``chunk_ids``."""
+    file = doc.file
+    return StoredDocument(
+        doc.id,
+        doc.original,
+        doc.checksum,
+        doc.meta,
+        chunk_ids,
+        doc.pages,
+        file.kind if file else None,
+        file.data if file else None,
+    )
+
+
 def add_documents(
     index: CorpusIndex,
     docs: list[Document],
@@ -106,47 +139,25 @@ def add_documents(
             f"the index was built with model {index.model_id!r}, not {encoder.model_id!r}; "
             "use that model or rebuild the index with --rebuild"
         )
-    pending: list[tuple[Document, list[IndexedChunk]]] = []
-    sentences: list[str] = []
-    contexts: list[str] = []
-    for doc in docs:
-        chunks = segment(doc)
-        doc_contexts = context_texts(chunks, doc.meta)
-        items = [
-            IndexedChunk(c, tokenize(context), content_key(c.text), content_key(context))
-            for c, context in zip(chunks, doc_contexts, strict=True)
-        ]
-        pending.append((doc, items))
-        sentences.extend(c.text for c in chunks)
-        contexts.extend(doc_contexts)
-    n = len(sentences)
-    texts = sentences + contexts
-    keys = [item.key for _, items in pending for item in items] + [
-        item.context_key for _, items in pending for item in items
-    ]
+    pending = [(doc, _indexed_chunks(doc)) for doc in docs]
+    items = [item for _, doc_items in pending for item in doc_items]
+    texts = [item.indexed.chunk.text for item in items] + [item.context for item in items]
+    keys = [item.indexed.key for item in items] + [item.indexed.context_key for item in items]
     vectors, stats = embed_with_cache(
         lambda batch: encoder.encode_documents(batch), encoder.model_id, texts, keys, cache, progress=progress
     )
+    n = len(items)
     next_id = max(index.chunks, default=-1) + 1
     ids = np.arange(next_id, next_id + n, dtype=np.int64)
     if n:
         index.sentence_index.add(ids, vectors[:n])
         index.context_index.add(ids, vectors[n:])
     position = 0
-    for doc, items in pending:
-        chunk_ids = tuple(int(i) for i in ids[position : position + len(items)])
-        position += len(items)
-        index.chunks.update(zip(chunk_ids, items, strict=True))
-        index.documents[doc.id] = StoredDocument(
-            doc.id,
-            doc.original,
-            doc.checksum,
-            doc.meta,
-            chunk_ids,
-            doc.pages,
-            doc.file.kind if doc.file else None,
-            doc.file.data if doc.file else None,
-        )
+    for doc, doc_items in pending:
+        chunk_ids = tuple(int(i) for i in ids[position : position + len(doc_items)])
+        position += len(doc_items)
+        index.chunks.update((i, item.indexed) for i, item in zip(chunk_ids, doc_items, strict=True))
+        index.documents[doc.id] = _stored(doc, chunk_ids)
     index.invalidate_caches()
     return stats.embedded, stats.reused
 
