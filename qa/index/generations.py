@@ -19,7 +19,6 @@ old generation keep reading it (its files stay open even once removed).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -28,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from embeddings.atomic import fsync_tree
 from qa.errors import IndexMismatchError, NotFoundError
+from qa.index.layout import commit as point_current_at
 from qa.index.layout import rebuild_hint
 from qa.index.postings import load_array
 from qa.index.segment import INFO, Segment, file_sha256
@@ -48,24 +49,8 @@ def is_segmented(directory: Path) -> bool:
     return (directory / CURRENT).is_file() and (directory / SEGMENTS).is_dir()
 
 
-#: flush every file of a generation before committing it (tests of the logic alone turn it off)
+#: flush every file of the segments a generation names before committing it (tests of the logic alone turn it off)
 DURABLE = True
-
-
-def _fsync(path: Path) -> None:
-    if not DURABLE:
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(path: Path) -> None:
-    for item in path.iterdir() if path.is_dir() else []:
-        _fsync(item)
-    _fsync(path)
 
 
 def next_name(directory: Path, pattern: re.Pattern[str], prefix: str) -> str:
@@ -103,13 +88,10 @@ def commit(directory: Path, header: dict[str, Any], parts: list[tuple[str, np.nd
     manifest = {**header, "format_version": FORMAT_VERSION, "segments": segments, "files": files}
     manifest["saved_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    for path in [*folder.iterdir(), *(directory / SEGMENTS / seg for seg, _, _ in parts)]:
-        _fsync_tree(path)
-    pointer = directory / f".{CURRENT}.{os.getpid()}.tmp"
-    pointer.write_text(name + "\n", encoding="utf-8")
-    _fsync(pointer)
-    os.replace(pointer, directory / CURRENT)
-    _fsync(directory)
+    if DURABLE:
+        for seg, _, _ in parts:
+            fsync_tree(directory / SEGMENTS / seg)
+    point_current_at(directory, folder)
     return name
 
 

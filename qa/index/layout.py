@@ -20,6 +20,8 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -183,3 +185,15 @@ def read_manifest_in(directory: Path, folder: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict):
         raise damaged(directory, f"{where} is not a JSON object")
     return manifest
+
+
+@lru_cache(maxsize=4)
+def package_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """The installed version of each package of ``names`` (those not installed left out), for manifests."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions

@@ -16,7 +16,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from embeddings import EmbeddingCache, Encoder, content_key, embed_with_cache
 from embeddings.vector_index.segment import VectorKind
 from qa.errors import NotFoundError
 from qa.index.generations import commit, new_segment_folder, open_segmented, read_manifest, remove_unused
-from qa.index.layout import writing
+from qa.index.layout import package_versions, writing
 from qa.index.lexical import TOKENIZER_VERSION, tokenize
 from qa.index.segment import Segment, SegmentDocument, SegmentWriter
 from qa.index.segmented import LiveSegment, SegmentedIndex
@@ -81,12 +80,6 @@ def prepare_documents(
 
 
 def _header(model_id: str, dim: int, kind: VectorKind, documents: int, chunks: int) -> dict[str, Any]:
-    versions = {}
-    for name in _PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
     return {
         "model_id": model_id,
         "dim": dim,
@@ -97,7 +90,7 @@ def _header(model_id: str, dim: int, kind: VectorKind, documents: int, chunks: i
         "vector_index": kind,
         "documents": documents,
         "chunks": chunks,
-        "packages": versions,
+        "packages": dict(package_versions(_PACKAGES)),
     }
 
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from importlib import metadata
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from qa.index.layout import (
     damaged,
     manifest_folder,
     new_generation,
+    package_versions,
     read_current,
     read_manifest_in,
     rebuild_hint,
@@ -135,20 +135,9 @@ class CorpusIndex:
             "tokenizer_version": TOKENIZER_VERSION,
             "documents": {d.id: d.checksum for d in self.documents.values()},
             "chunks": len(self.chunks),
-            "packages": dict(_package_versions()),
+            "packages": dict(package_versions(_PACKAGES)),
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-
-
-@lru_cache(maxsize=1)
-def _package_versions() -> dict[str, str]:
-    versions = {}
-    for name in _PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
 
 
 def save_index(index: CorpusIndex, directory: Path) -> str:
