@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,10 @@ from qa.index.milvus.schema import K1
 _WORD_BYTES = 14  # "t" + 12 hex digits + a space
 #: most tokens a sentence's lexical field holds (a longer sentence is scored on its first ones)
 MAX_TOKENS = VARCHAR_BYTES // _WORD_BYTES
+#: most sentences one BM25 search scores (Milvus's largest result size)
+SCORED = 16_384
+#: how long the last question's results are kept for its other reads (candidates, then the re-ranker's)
+KEEP_SECONDS = 1.0
 #: (chunk id, document, version) rows -> those whose version is the document's current one
 Current = Callable[[Sequence[tuple[int, str, int]]], list[int]]
 
@@ -53,37 +58,50 @@ def _score(distance: float) -> float:
 
 
 class MilvusLexical:
-    """BM25 over the ``chunks`` collection, by chunk id (the LexicalScorer contract)."""
+    """BM25 over the ``chunks`` collection, by chunk id (the LexicalScorer contract).
+
+    One search per question asks for every matching sentence (up to :data:`SCORED`, Milvus's
+    largest result); its scores serve both the top candidates and any other sentence's score
+    (the re-ranker asks for neighbours'), so all come from the same statistics; they are kept for
+    :data:`KEEP_SECONDS` at most, and forgotten at once when this process writes. A sentence
+    outside those scores 0. Filtered BM25 searches are not used: Milvus Lite scores them against
+    statistics of the filtered rows only.
+    """
 
     def __init__(self, client: Any, uri: str, collection: str, current: Current) -> None:
         """Search ``collection`` through ``client``; ``current`` drops rows of replaced document versions."""
         self.client, self.uri, self.collection, self._current = client, uri, collection, current
         self._lock = threading.Lock()
-        self._known: tuple[tuple[str, ...], frozenset[str]] | None = None
+        self._known: tuple[tuple[str, ...], float, frozenset[str]] | None = None
+        self._last: tuple[tuple[str, ...], float, dict[int, float]] | None = None
 
-    def _search(self, texts: list[str], limit: int, where: str = "") -> list[list[Any]]:
+    def forget(self) -> None:
+        """Drop the kept results (after a write: they may name sentences it deleted)."""
+        with self._lock:
+            self._known = self._last = None
+
+    def _search(self, texts: list[str], limit: int) -> list[list[Any]]:
         with backend_errors(self.uri):
             found = self.client.search(
                 self.collection,
                 data=texts,
                 anns_field="sparse",
                 limit=limit,
-                filter=where,
                 output_fields=["doc", "version"],
                 search_params={"metric_type": "BM25"},
             )
         return [list(hits) for hits in found]
 
     def _known_set(self, query_tokens: Sequence[str]) -> frozenset[str]:
-        key = tuple(query_tokens)
+        key, now = tuple(query_tokens), time.monotonic()
         with self._lock:
-            if self._known is not None and self._known[0] == key:
-                return self._known[1]
+            if self._known is not None and self._known[0] == key and now - self._known[1] < KEEP_SECONDS:
+                return self._known[2]
         distinct = sorted(set(query_tokens))
         hits = self._search([word(t) for t in distinct], 1) if distinct else []
         found = frozenset(t for t, h in zip(distinct, hits, strict=True) if h)
         with self._lock:
-            self._known = (key, found)
+            self._known = (key, now, found)
         return found
 
     def known(self, query_tokens: Sequence[str]) -> list[str]:
@@ -91,23 +109,27 @@ class MilvusLexical:
         found = self._known_set(query_tokens)
         return [t for t in query_tokens if t in found]
 
+    def _scores(self, query_tokens: Sequence[str]) -> dict[int, float]:
+        """BM25 of every matching sentence of a current document version, best first."""
+        key, now = tuple(query_tokens), time.monotonic()
+        with self._lock:
+            if self._last is not None and self._last[0] == key and now - self._last[1] < KEEP_SECONDS:
+                return self._last[2]
+        known = self.known(query_tokens)
+        hits = self._search([lexical_text(known)], SCORED)[0] if known else []
+        rows = [(int(h["id"]), str(h["entity"]["doc"]), int(h["entity"]["version"])) for h in hits]
+        live = set(self._current(rows))
+        scores = {int(h["id"]): _score(h["distance"]) for h in hits if int(h["id"]) in live and h["distance"]}
+        with self._lock:
+            self._last = (key, now, scores)
+        return scores
+
     def top(self, query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Chunk ids of the (at most) ``k`` best sentences of current document versions, and their BM25."""
-        known = self.known(query_tokens)
-        if not known or k <= 0:
-            return np.array([], np.int64), np.array([], np.float32)
-        hits = self._search([lexical_text(known)], k)[0]
-        live = set(self._current([(int(h["id"]), str(h["entity"]["doc"]), int(h["entity"]["version"])) for h in hits]))
-        kept = [h for h in hits if int(h["id"]) in live and h["distance"]]
-        ids = np.array([int(h["id"]) for h in kept], dtype=np.int64)
-        return ids, np.array([_score(h["distance"]) for h in kept], dtype=np.float32)
+        best = list(self._scores(query_tokens).items())[: max(k, 0)]
+        return np.array([i for i, _ in best], dtype=np.int64), np.array([s for _, s in best], dtype=np.float32)
 
     def score(self, query_tokens: Sequence[str], chunk_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """BM25 of each of ``chunk_ids`` (0 where the query matches nothing)."""
-        known = self.known(query_tokens)
-        ids = [int(c) for c in chunk_ids]
-        if not known or not ids:
-            return np.zeros(len(ids), dtype=np.float32)
-        hits = self._search([lexical_text(known)], len(set(ids)), f"id in {sorted(set(ids))}")[0]
-        found: Mapping[int, float] = {int(h["id"]): _score(h["distance"]) for h in hits}
-        return np.array([found.get(i, 0.0) for i in ids], dtype=np.float32)
+        scores = self._scores(query_tokens)
+        return np.array([scores.get(int(c), 0.0) for c in chunk_ids], dtype=np.float32)
