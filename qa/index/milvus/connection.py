@@ -20,7 +20,7 @@ from qa.errors import IndexBackendError
 
 #: the oldest server the whole backend runs on, and what it needs from it
 MIN_VERSION = (2, 5)
-NEEDS = "the BM25 function (sparse lexical vectors), available from Milvus 2.5"
+NEEDS = "its BM25 function scores the lexical leg"
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 
 

@@ -33,7 +33,7 @@ def test_versions_are_parsed(version: str, parsed: tuple[int, int, int] | None) 
 
 
 def test_an_old_server_is_refused_saying_what_is_needed() -> None:
-    with pytest.raises(IndexBackendError, match=r"version v2\.3\.5; this index needs Milvus 2\.5 or later \(the BM25"):
+    with pytest.raises(IndexBackendError, match=r"version v2\.3\.5; this index needs Milvus 2\.5 or later \(its BM25"):
         check_version("v2.3.5", "http://127.0.0.1:19530")
     check_version("v2.5.0", "http://127.0.0.1:19530")
     check_version("milvus_lite-3.2.2", "var/milvus.db")
