@@ -21,6 +21,8 @@ from qa.errors import IndexBackendError
 #: the oldest server the whole backend runs on, and what it needs from it
 MIN_VERSION = (2, 5)
 NEEDS = "its BM25 function scores the lexical leg"
+#: how long a reader keeps what it read for the other reads of the same question (a write here forgets it)
+KEEP_SECONDS = 1.0
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 
 

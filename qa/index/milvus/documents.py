@@ -1,5 +1,8 @@
 """Documents in Milvus: their rows (current version, checksum, metadata), their texts in parts, and a Mapping view.
 
+A row read is kept for :data:`~qa.index.milvus.connection.KEEP_SECONDS` (the reads of one question
+share it) and forgotten at once when this process writes.
+
 A document's row names its current version; its text is kept in the ``texts`` collection in
 parts that each fit one VARCHAR, under an owner key of that version, so a new version's text is
 written beside the old one and the row flips to it in one upsert.
@@ -10,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from qa.errors import IndexDamagedError
-from qa.index.milvus.connection import backend_errors, literal
+from qa.index.milvus.connection import KEEP_SECONDS, backend_errors
 from qa.index.milvus.schema import PLACEHOLDER
 from qa.index.segment import meta_from_dict
 from qa.index.store import StoredDocument
@@ -101,19 +105,39 @@ class MilvusDocuments(Mapping[str, StoredDocument]):
         """Rows of ``collection``, texts of ``texts``, through ``client``."""
         self.client, self.uri, self.collection, self.texts = client, uri, collection, texts
         self._cache: OrderedDict[tuple[str, int], StoredDocument] = OrderedDict()
+        self._rows: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
 
-    def rows(self, doc_ids: Sequence[str], fields: Sequence[str] = ("version",)) -> dict[str, dict[str, Any]]:
-        """The rows of those ``doc_ids`` that exist."""
-        if not doc_ids:
-            return {}
-        with backend_errors(self.uri):
-            found = self.client.query(self.collection, ids=list(doc_ids), output_fields=list(fields))
-        return {str(r["id"]): r for r in found}
+    def rows(self, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The rows (without text) of those ``doc_ids`` that exist; read again after KEEP_SECONDS."""
+        now, out, missing = time.monotonic(), {}, []
+        with self._lock:
+            for doc_id in dict.fromkeys(doc_ids):
+                kept = self._rows.get(doc_id)
+                if kept is not None and now - kept[0] < KEEP_SECONDS:
+                    if kept[1] is not None:
+                        out[doc_id] = kept[1]
+                else:
+                    missing.append(doc_id)
+        if missing:
+            with backend_errors(self.uri):
+                rows = self.client.query(self.collection, ids=missing, output_fields=_FIELDS)
+            found = {str(r["id"]): r for r in rows}
+            with self._lock:
+                if len(self._rows) > _CACHED_DOCUMENTS:
+                    self._rows.clear()
+                self._rows.update((d, (now, found.get(d))) for d in missing)
+            out.update(found)
+        return out
+
+    def forget(self) -> None:
+        """Drop the kept rows (after a write)."""
+        with self._lock:
+            self._rows.clear()
 
     def versions(self, doc_ids: Sequence[str]) -> dict[str, int]:
         """The current version of each of ``doc_ids`` that exists."""
-        return {d: int(r["version"]) for d, r in self.rows(sorted(set(doc_ids))).items()}
+        return {d: int(r["version"]) for d, r in self.rows(doc_ids).items()}
 
     def _stored(self, doc_id: str, row: dict[str, Any]) -> StoredDocument:
         version = int(row["version"])
@@ -140,7 +164,7 @@ class MilvusDocuments(Mapping[str, StoredDocument]):
         return stored
 
     def __getitem__(self, doc_id: str) -> StoredDocument:
-        row = self.rows([doc_id], _FIELDS).get(doc_id) if isinstance(doc_id, str) else None
+        row = self.rows([doc_id]).get(doc_id) if isinstance(doc_id, str) else None
         if row is None:
             raise KeyError(doc_id)
         return self._stored(doc_id, row)
@@ -159,7 +183,3 @@ class MilvusDocuments(Mapping[str, StoredDocument]):
         with backend_errors(self.uri):
             rows = self.client.query(self.collection, filter="", output_fields=["count(*)"])
         return int(rows[0]["count(*)"]) if rows else 0
-
-    def where_doc(self, doc_id: str) -> str:
-        """The filter expression selecting the rows of ``doc_id`` in any collection with a ``doc`` field."""
-        return f"doc == {literal(doc_id)}"

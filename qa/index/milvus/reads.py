@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.errors import IndexMismatchError, NotFoundError
+from qa.errors import IndexConflictError, IndexMismatchError, NotFoundError
 from qa.index.milvus.connection import backend_errors
 from qa.index.milvus.dense import DenseCollection
 from qa.index.milvus.documents import MilvusDocuments, read_texts, scan
@@ -32,6 +32,16 @@ _CHUNK_FIELDS = [
     "doc", "version", "idx", "start", "end", "line", "paragraph", "page", "heading",
     "text", "cited", "spilled", "tokens", "key", "context_key",
 ]  # fmt: skip
+
+
+class IndexChangedWhileReading(IndexConflictError, KeyError):
+    """Sentences a search found that a write (by another process) removed before they were read: ask again."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(f"Milvus at {uri}: the index changed while this question was answered; ask again")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def _chunk(row: dict[str, Any], spilled: Mapping[str, str]) -> IndexedChunk:
@@ -73,14 +83,14 @@ class MilvusChunks(Mapping[int, IndexedChunk]):
         return {int(r["id"]): _chunk(r, spilled) for r in rows}
 
     def many(self, chunk_ids: Sequence[int] | np.ndarray) -> list[IndexedChunk]:
-        """The sentences of ``chunk_ids`` in that order, read together (KeyError for one not in the index)."""
+        """The sentences of ``chunk_ids`` in that order, read together (a KeyError for one not in the index)."""
         ids = [int(c) for c in chunk_ids]
         with self._lock:
             found = {i: self._cache[i] for i in ids if i in self._cache}
         missing = sorted(set(ids) - set(found))
         read = self._fetch(missing) if missing else {}
         if len(read) < len(missing):
-            raise KeyError([i for i in missing if i not in read][:5])
+            raise IndexChangedWhileReading(self.cols.uri)
         with self._lock:
             self._cache.update(read)
             while len(self._cache) > _CACHED_CHUNKS:
@@ -136,7 +146,7 @@ class MilvusDense:
         """The stored vectors of chunk ``ids``, in that order (KeyError for one not in the index)."""
         found = self._vectors.vectors([int(i) for i in ids])
         if len(found) < len(set(int(i) for i in ids)):
-            raise KeyError("ids not in the index")
+            raise IndexChangedWhileReading(self._vectors.uri)
         out = np.empty((len(ids), self._vectors.dim), dtype=np.float32)
         for row, i in enumerate(ids):
             out[row] = found[int(i)]
@@ -163,6 +173,11 @@ class MilvusIndex:
     def generation(self) -> str | None:
         """None: a Milvus index has no generations (every read sees what is committed now)."""
         return None
+
+    def forget(self) -> None:
+        """Drop what reads keep for a moment (document rows, the last question's BM25): after a write."""
+        self.documents.forget()
+        self.lexical.forget()
 
     def current(self, rows: Sequence[tuple[int, str, int]]) -> list[int]:
         """The chunk ids of those (id, document, version) rows whose version is the document's current one."""

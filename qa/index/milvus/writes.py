@@ -86,7 +86,7 @@ def write_document(index: MilvusIndex, doc: Document, prepared: Prepared) -> Non
         dense.upsert(ids, [doc.id] * len(ids), [version] * len(ids), vectors)
     _upsert(index, cols.documents, [document_row(doc, version, len(chunks))])
     _delete_rows(index, f"doc == {literal(doc.id)} and version != {version}")
-    index.lexical.forget()
+    index.forget()
 
 
 def remove_document(index: MilvusIndex, doc_id: str) -> None:
@@ -94,7 +94,7 @@ def remove_document(index: MilvusIndex, doc_id: str) -> None:
     with backend_errors(index.cols.uri):
         index.cols.client.delete(index.cols.documents, ids=[doc_id])
     _delete_rows(index, f"doc == {literal(doc_id)}")
-    index.lexical.forget()
+    index.forget()
 
 
 def write_documents(
