@@ -132,7 +132,7 @@ def build_index(
     writer lock is held from reading the index to committing the new one, so no other writer's work
     is lost in between. Nothing is written when nothing changed, and the encoder is only used for
     what must be embedded (give a :class:`LazyEncoder` to load it only then). ``backend``
-    ``"segments"`` builds a segmented index (format 4) whose new vectors are of ``kind``.
+    ``"segments"`` builds a segmented index (format 5) whose new vectors are of ``kind``.
     """
     found = iter_documents(list(paths))
     docs = found if allow_empty else require_documents(found, paths)

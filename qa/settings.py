@@ -25,7 +25,7 @@ def user_cache_dir() -> Path:
     return base / "chuchu"
 
 
-#: where an index lives: ``memory`` (loaded whole, format 3) or ``segments`` (on disk, read per hit, format 4)
+#: where an index lives: ``memory`` (loaded whole, format 3) or ``segments`` (on disk, read per hit, format 5)
 IndexBackend = Literal["memory", "segments"]
 
 

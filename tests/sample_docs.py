@@ -35,10 +35,12 @@ def write_docs(folder: Path, docs: dict[str, str]) -> Path:
 def fake_app(root: Path, docs: dict[str, str], *, encoder: FakeEncoder | None = None, **settings: object) -> FastAPI:
     """An app over ``docs`` written and indexed under ``root`` with the fake encoder (given or new).
 
-    ``settings`` override the defaults: the index and cache under ``root``, model ``fake``.
+    ``settings`` override the defaults: the index and cache under ``root``, model ``fake``; the index
+    is of ``index_backend`` (given, else ``QA_INDEX_BACKEND``).
     """
     encoder = encoder or FakeEncoder()
-    index, _ = build_index([write_docs(root / "docs", docs)], root / "index", encoder, None)
     values: dict[str, object] = {"index_dir": root / "index", "cache_dir": root / "cache", "model": "fake", **settings}
     config = Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    docs_dir = write_docs(root / "docs", docs)
+    index, _ = build_index([docs_dir], root / "index", encoder, None, backend=config.index_backend)
     return create_app(config, Engine(index, encoder, RetrievalConfig()))

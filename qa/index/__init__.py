@@ -12,6 +12,7 @@ from qa.index.lexical import (
     word_frequency,
 )
 from qa.index.originals import MEDIA_TYPES, read_original
+from qa.index.segmented import original_file
 from qa.index.store import FORMAT_VERSION, CorpusIndex, StoredDocument, load_index, save_index
 from qa.index.update import IndexSummary, add_documents, open_for_update, remove_document, update_index
 
@@ -30,6 +31,7 @@ __all__ = [
     "load_index",
     "load_user_dictionary",
     "open_for_update",
+    "original_file",
     "read_current",
     "read_manifest",
     "read_original",

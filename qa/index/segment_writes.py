@@ -48,6 +48,7 @@ class Prepared:
     chunks: list[ChunkRecord]
     vectors: np.ndarray
     context_vectors: np.ndarray
+    file_data: bytes | None = None
 
 
 def prepare_documents(
@@ -73,8 +74,9 @@ def prepare_documents(
     vectors = vectors.reshape(len(texts), encoder.dim) if len(texts) else np.empty((0, encoder.dim), np.float32)
     out, at, n = [], 0, len(flat)
     for doc, rs in zip(docs, records, strict=True):
-        stored = SegmentDocument(doc.id, doc.original, doc.checksum, doc.meta, 0, len(rs))
-        out.append(Prepared(stored, rs, vectors[at : at + len(rs)], vectors[n + at : n + at + len(rs)]))
+        kind, data = (doc.file.kind, doc.file.data) if doc.file is not None else (None, None)
+        stored = SegmentDocument(doc.id, doc.original, doc.checksum, doc.meta, 0, len(rs), doc.pages, kind)
+        out.append(Prepared(stored, rs, vectors[at : at + len(rs)], vectors[n + at : n + at + len(rs)], data))
         at += len(rs)
     return out, stats.embedded, stats.reused
 
@@ -119,7 +121,7 @@ def build_segmented(
                 prepared, e, r = prepare_documents(batch, encoder, cache, progress=progress)
                 embedded, reused = embedded + e, reused + r
                 for p in prepared:
-                    writer.add(p.doc, p.chunks, p.vectors, p.context_vectors)
+                    writer.add(p.doc, p.chunks, p.vectors, p.context_vectors, p.file_data)
             writer.finish(kind)
         except BaseException:
             writer.abandon()
@@ -135,7 +137,7 @@ def build_segmented(
 def _write_prepared(directory: Path, prepared: Sequence[Prepared], dim: int, kind: VectorKind) -> Segment:
     writer = SegmentWriter(new_segment_folder(directory), dim)
     for p in prepared:
-        writer.add(p.doc, p.chunks, p.vectors, p.context_vectors)
+        writer.add(p.doc, p.chunks, p.vectors, p.context_vectors, p.file_data)
     writer.finish(kind)
     return Segment(writer.folder)
 
@@ -216,7 +218,7 @@ def _merge_smallest(directory: Path, parts: list[LiveSegment], dim: int) -> list
                 part.segment.sentence.reconstruct(np.array(rows)),
                 part.segment.context.reconstruct(np.array(rows)),
             )
-            writer.add(doc, records, *vectors)
+            writer.add(doc, records, *vectors, part.segment.file_data(doc_id) if doc.file_kind else None)
     writer.finish("flat")
     merged = LiveSegment(Segment(writer.folder), 0, _rows(set()), frozenset())
     first = min(chosen)

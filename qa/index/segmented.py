@@ -22,6 +22,7 @@ import numpy as np
 
 from embeddings.vector_index.segment import Excluded, SegmentVectors
 from qa.errors import NotFoundError
+from qa.index.originals import read_original
 from qa.index.postings import LexicalPart, SegmentedLexical
 from qa.index.reader import IndexReader
 from qa.index.segment import Segment, SegmentChunk, SegmentDocument
@@ -59,7 +60,8 @@ class LiveSegment:
 
 def _stored(live: LiveSegment, doc: SegmentDocument) -> StoredDocument:
     first = live.base + doc.first
-    return StoredDocument(doc.id, doc.original, doc.checksum, doc.meta, tuple(range(first, first + doc.count)))
+    chunk_ids = tuple(range(first, first + doc.count))
+    return StoredDocument(doc.id, doc.original, doc.checksum, doc.meta, chunk_ids, doc.pages, doc.file_kind)
 
 
 class DocumentsView(Mapping[str, StoredDocument]):
@@ -277,6 +279,21 @@ class SegmentedIndex:
     def document_chunks(self, doc_id: str) -> list[Chunk]:
         """The chunks of one document, in order."""
         return [c.chunk for c in self.chunks.many(self.document(doc_id).chunk_ids)]
+
+    def original_file(self, doc_id: str) -> bytes:
+        """The PDF or DOCX file a document was read from, as its segment keeps it (NotFoundError if none)."""
+        found = self.documents.find(doc_id)
+        data = found[0].segment.file_data(doc_id) if found is not None and found[1].file_kind else None
+        if data is None:
+            raise NotFoundError(f"document {doc_id!r} was not read from a file kept by the index (not a PDF or DOCX)")
+        return data
+
+
+def original_file(index: IndexReader, directory: Path | None, doc: StoredDocument) -> bytes:
+    """The original file of a binary document of either kind of index (``directory``: where a memory index lives)."""
+    if isinstance(index, SegmentedIndex):
+        return index.original_file(doc.id)
+    return read_original(directory, doc)
 
 
 def chunks_of(index: IndexReader, chunk_ids: Sequence[int] | np.ndarray) -> list[Chunk]:

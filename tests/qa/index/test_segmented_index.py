@@ -180,7 +180,7 @@ def test_old_format_index_directories_are_refused_with_the_rebuild_message(tmp_p
     legacy = CorpusIndex.empty(ENCODER.model_id, ENCODER.dim)
     update_index(legacy, [doc("park.txt")], ENCODER, None)
     save_index(legacy, tmp_path / "old")
-    with pytest.raises(IndexMismatchError, match=r"format 3 is not 4.*--rebuild"):
+    with pytest.raises(IndexMismatchError, match=r"format 3 is not 5.*--rebuild"):
         open_segmented(tmp_path / "old")
     args = ["ask", "园区在哪里？", "--index", str(tmp_path / "old"), "--model", "fake"]
     result = CliRunner().invoke(app, args, env={"QA_INDEX_BACKEND": "segments"})
