@@ -25,8 +25,9 @@ def user_cache_dir() -> Path:
     return base / "chuchu"
 
 
-#: where an index lives: ``memory`` (loaded whole, format 3) or ``segments`` (on disk, read per hit, format 5)
-IndexBackend = Literal["memory", "segments"]
+#: where an index lives: ``memory`` (loaded whole, format 3), ``segments`` (on disk, read per hit, format 5),
+#: or ``auto`` (an existing index's own store; for a new one, by the input's size: qa.index.opening)
+IndexBackend = Literal["auto", "memory", "segments"]
 
 
 class Settings(BaseSettings):
@@ -55,7 +56,8 @@ class Settings(BaseSettings):
         None, ge=1, description="Intra-op threads of the encoder, torch or ONNX (default: the engine's own choice)."
     )
     index_backend: IndexBackend = Field(
-        "memory", description="Index store: memory (loaded whole) or segments (on disk, for large corpora)."
+        "auto",
+        description="Index store: memory (loaded whole), segments (on disk, read per hit), or auto (by size).",
     )
     vector_index: Literal["flat", "ivf", "auto"] = Field(
         "auto", description="Vector index type: flat (exact), ivf (IVF, fp16), auto (ivf from 100k sentences)."

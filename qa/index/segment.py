@@ -201,7 +201,7 @@ class Segment:
                     f"{folder.name}/{name} has {(folder / name).stat().st_size} bytes, not {expected['bytes']}"
                 )
         self.rows = int(self.info["rows"])
-        uri = f"{(folder / STORE).as_uri()}?mode=ro&immutable=1"
+        uri = f"{(folder / STORE).absolute().as_uri()}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         self.sentence = SegmentVectors(folder / SENTENCE_FILE, nprobe=nprobe)

@@ -160,7 +160,7 @@ def apply_changes(
     """
     with writing(directory):
         if read_manifest(directory)["generation"] != index.manifest.get("generation"):
-            index = open_segmented(directory, model_id=encoder.model_id)
+            index = open_segmented(directory, model_id=index.model_id)
         deleted = {id(p): (set(p.deleted_rows.tolist()), set(p.deleted_docs)) for p in index.parts}
         for doc_id in [*removals, *(d.id for d in upserts)]:
             found = index.documents.find(doc_id)
