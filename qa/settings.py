@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     vector_index: Literal["flat", "ivf", "auto"] = Field(
         "auto", description="Vector index type: flat (exact), ivf (IVF, fp16), auto (ivf from 100k sentences)."
     )
-    ivf_nprobe: int | None = Field(None, ge=1, description="IVF lists searched per query (default: nlist/16, >= 16).")
+    ivf_nprobe: int | None = Field(
+        None, ge=1, description="IVF lists searched per query (default: nlist/4 to 256 lists, nlist/8 above)."
+    )
     user_dict: Path | None = Field(None, description="jieba user dictionary of domain terms.")
     host: str = "127.0.0.1"
     port: int = 8000
