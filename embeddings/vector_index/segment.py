@@ -65,8 +65,13 @@ def resolve_kind(kind: VectorKind, n: int) -> Literal["flat", "ivf"]:
     return kind
 
 
-def write_segment_vectors(path: Path, vectors: np.ndarray, kind: VectorKind = "auto", *, seed: int = 7) -> str:
-    """Write ``vectors`` (rows 0..n-1) as a faiss file at ``path``; returns the kind written."""
+def write_segment_vectors(
+    path: Path, vectors: np.ndarray, kind: VectorKind = "auto", *, seed: int = 7, nlist: int | None = None
+) -> str:
+    """Write ``vectors`` (rows 0..n-1) as a faiss file at ``path``; returns the kind written.
+
+    ``nlist`` overrides :func:`ivf_lists` (benchmarks compare list counts).
+    """
     faiss = _faiss()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape
@@ -74,7 +79,7 @@ def write_segment_vectors(path: Path, vectors: np.ndarray, kind: VectorKind = "a
     if chosen == "flat":
         index = faiss.IndexFlatIP(dim)
     else:
-        nlist = ivf_lists(n)
+        nlist = nlist or ivf_lists(n)
         index = faiss.IndexIVFScalarQuantizer(
             faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
         )
