@@ -15,6 +15,7 @@ import numpy as np
 
 from qa.errors import InputError
 from qa.index.reader import IndexReader
+from qa.search.booster import load_booster
 from qa.search.features import FEATURE_NAMES, candidate_features
 from qa.search.retrieval import Pool
 
@@ -26,9 +27,10 @@ class Ranker:
     """A loaded ranking model; ``scores`` follows the :class:`qa.search.retrieval.Reranker` protocol."""
 
     def __init__(self, model_text: str, depth: int = DEPTH, origin: str = "model") -> None:
-        import lightgbm
-
-        self.booster: Any = lightgbm.Booster(model_str=model_text)
+        try:
+            self.booster: Any = load_booster(model_text)
+        except ValueError as exc:
+            raise InputError(f"{origin}: cannot load ranking model ({exc})") from None
         if tuple(self.booster.feature_name()) != FEATURE_NAMES:
             raise InputError(f"{origin}: ranking model built for other features; retrain it")
         self.depth = depth
