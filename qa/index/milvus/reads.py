@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexConflictError, IndexMismatchError, NotFoundError
+from qa.index.context_view import CONTEXT_VIEW
 from qa.index.milvus.connection import backend_errors
 from qa.index.milvus.dense import DenseCollection
 from qa.index.milvus.documents import MilvusDocuments, read_texts, scan
@@ -206,10 +207,16 @@ def read_meta(cols: Collections) -> dict[str, Any] | None:
     return json.loads(rows[0]["value"]) if rows else None
 
 
-def check_meta(meta: dict[str, Any], cols: Collections, model_id: str | None) -> None:
-    """Refuse an index built with another model, saying how to rebuild it."""
+def check_meta(meta: dict[str, Any], cols: Collections, model_id: str | None, *, for_query: bool = False) -> None:
+    """Refuse an index built with another model (or, to query it, whose context vectors were made otherwise)."""
+    name = f"Milvus index {cols.prefix!r} at {cols.uri}"
     if model_id is not None and meta.get("model_id") != model_id:
         raise IndexMismatchError(
-            f"Milvus index {cols.prefix!r} at {cols.uri} was built with model {meta.get('model_id')!r}, "
-            f"not {model_id!r}; use that model or rebuild it with: qa index PATH --rebuild"
+            f"{name} was built with model {meta.get('model_id')!r}, not {model_id!r}; "
+            "use that model or rebuild it with: qa index PATH --rebuild"
+        )
+    if for_query and meta.get("context_view") != CONTEXT_VIEW:
+        raise IndexMismatchError(
+            f"{name} has context vectors made as {meta.get('context_view')!r}, not {CONTEXT_VIEW!r}; "
+            "update it with: qa index PATH"
         )

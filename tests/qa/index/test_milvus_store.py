@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,10 @@ import numpy as np
 import pytest
 
 from embeddings.encoders import FakeEncoder
-from qa.errors import IndexBackendError
+from qa.errors import IndexBackendError, IndexMismatchError
 from qa.index.milvus import MilvusIndex, MilvusTarget, check_version, open_milvus, parse_version, sync_milvus, writes
 from qa.index.milvus.documents import content_version
+from qa.index.milvus.schema import PLACEHOLDER
 from qa.index.segment_writes import prepare_documents
 from qa.ingest import iter_documents, parse_document
 from qa.search import RetrievalConfig, Retriever
@@ -92,3 +94,18 @@ def test_a_reader_never_sees_half_an_update(tmp_path: Path, monkeypatch: pytest.
     assert "600万吨" in found() and "450万吨" not in found()
     assert index.documents.versions(["harbour.txt"]) == {"harbour.txt": content_version(new)}
     assert open_milvus(target, model_id=encoder.model_id).document("harbour.txt").original == new.original
+
+
+def test_an_index_of_other_context_vectors_is_refused_then_rebuilt(tmp_path: Path) -> None:
+    corpus = write_docs(tmp_path / "docs", DOCS)
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    index, _ = sync_milvus(target, iter_documents([corpus]), FakeEncoder(), None)
+    cols = index.cols
+    meta = json.loads(cols.client.query(cols.meta, ids=["index"], output_fields=["value"])[0]["value"])
+    value = json.dumps({**meta, "context_view": "encoded"})
+    cols.client.upsert(cols.meta, [{"id": "index", "value": value, "placeholder": PLACEHOLDER}])
+    with pytest.raises(IndexMismatchError, match=r"context vectors made as 'encoded'.*update it with: qa index PATH"):
+        open_milvus(target)
+    _, summary = sync_milvus(target, iter_documents([corpus]), FakeEncoder(), None)
+    assert summary.added == len(DOCS)  # rebuilt whole
+    assert sorted(open_milvus(target).documents) == sorted(DOCS)
