@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from embeddings.encoders import FakeEncoder
-from qa.errors import IndexBackendError, IndexMismatchError
+from qa.errors import IndexBackendError, IndexConflictError, IndexMismatchError
 from qa.index.milvus import MilvusIndex, MilvusTarget, check_version, open_milvus, parse_version, sync_milvus, writes
 from qa.index.milvus.documents import content_version
 from qa.index.milvus.schema import PLACEHOLDER
@@ -109,3 +109,15 @@ def test_an_index_of_other_context_vectors_is_refused_then_rebuilt(tmp_path: Pat
     _, summary = sync_milvus(target, iter_documents([corpus]), FakeEncoder(), None)
     assert summary.added == len(DOCS)  # rebuilt whole
     assert sorted(open_milvus(target).documents) == sorted(DOCS)
+
+
+def test_sentences_removed_mid_question_are_a_conflict_not_a_crash(tmp_path: Path) -> None:
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    index, _ = sync_milvus(target, iter_documents([write_docs(tmp_path / "docs", DOCS)]), FakeEncoder(), None)
+    gone = index.document("harbour.txt").chunk_ids
+    writes.remove_document(index, "harbour.txt")
+    assert gone[0] not in index.chunks and "harbour.txt" not in index.documents
+    with pytest.raises(IndexConflictError, match="the index changed while this question was answered"):
+        index.chunks.many(list(gone))
+    with pytest.raises(IndexConflictError):
+        index.sentence_index.vectors(np.array(gone))
