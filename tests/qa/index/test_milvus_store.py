@@ -12,7 +12,16 @@ import pytest
 
 from embeddings.encoders import FakeEncoder
 from qa.errors import IndexBackendError, IndexConflictError, IndexMismatchError
-from qa.index.milvus import MilvusIndex, MilvusTarget, check_version, open_milvus, parse_version, sync_milvus, writes
+from qa.index.milvus import (
+    MilvusIndex,
+    MilvusTarget,
+    check_version,
+    filter_expression,
+    open_milvus,
+    parse_version,
+    sync_milvus,
+    writes,
+)
 from qa.index.milvus.documents import content_version
 from qa.index.milvus.schema import PLACEHOLDER
 from qa.index.segment_writes import prepare_documents
@@ -121,3 +130,21 @@ def test_sentences_removed_mid_question_are_a_conflict_not_a_crash(tmp_path: Pat
         index.chunks.many(list(gone))
     with pytest.raises(IndexConflictError):
         index.sentence_index.vectors(np.array(gone))
+
+
+def test_filters_run_in_milvus_as_expressions(tmp_path: Path) -> None:
+    encoder = FakeEncoder()
+    dated = {**DOCS, "notes/space.md": "---\ntitle: U创空间\ndate: 2018-06-01\n---\nU创空间2017年产值约2.5亿元。\n"}
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    index, _ = sync_milvus(target, iter_documents([write_docs(tmp_path / "docs", dated)]), encoder, None)
+    query = encoder.encode_queries(["园区的企业"])
+
+    def sources(where: str) -> set[str]:
+        _, ids = index.restricted(where).sentence_index.search(query, 50)
+        return {index.chunks[int(i)].chunk.source for i in ids[0] if i >= 0}
+
+    assert sources("") == set(dated)
+    assert filter_expression({"park.txt", 'a "b".txt'}, None, None) == 'doc in ["a \\"b\\".txt", "park.txt"]'
+    assert sources(filter_expression({"park.txt", "street.txt"}, None, None)) == {"park.txt", "street.txt"}
+    assert sources(filter_expression(None, "2018-01-01", "2018-12-31")) == {"notes/space.md"}
+    assert sources(filter_expression(None, "2019-01-01", None)) == set()
