@@ -148,3 +148,16 @@ def test_filters_run_in_milvus_as_expressions(tmp_path: Path) -> None:
     assert sources(filter_expression({"park.txt", "street.txt"}, None, None)) == {"park.txt", "street.txt"}
     assert sources(filter_expression(None, "2018-01-01", "2018-12-31")) == {"notes/space.md"}
     assert sources(filter_expression(None, "2019-01-01", None)) == set()
+
+
+def test_long_texts_are_kept_whole_across_parts(tmp_path: Path) -> None:
+    markup = f'<span title="{"注" * 18_000}">入驻</span>'  # the cited span of one sentence: over one VARCHAR part
+    body = "<p>上清寺互联网产业园位于重庆市渝中区。</p>" * 1_500
+    text = f"<html><body><h1>长文档</h1>{body}<p>该园区{markup}率达到百分之九十。</p></body></html>"
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    docs = iter_documents([write_docs(tmp_path / "docs", {"long.html": text})])
+    index, _ = sync_milvus(target, docs, FakeEncoder(), None)
+    assert index.document("long.html").original == text and len(text) > 3 * 16_000
+    chunks = index.document_chunks("long.html")
+    assert all(text[c.start : c.end] == c.cited for c in chunks)
+    assert any(markup in c.cited and "入驻率" in c.text for c in chunks)
