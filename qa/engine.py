@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
@@ -30,7 +30,7 @@ from qa.index import (
     writing,
 )
 from qa.index.generations import open_segmented
-from qa.index.milvus import MilvusIndex, MilvusTarget, is_built, open_milvus, sync_milvus
+from qa.index.milvus import MilvusIndex, MilvusTarget, filter_expression, is_built, open_milvus, sync_milvus
 from qa.index.milvus import apply_changes as apply_milvus_changes
 from qa.index.reader import IndexReader
 from qa.index.segment_update import update_segmented
@@ -218,6 +218,16 @@ class Engine:
         """The source sentences of a claim with a verdict each (see :mod:`qa.claims.verdicts`)."""
         fused = replace(self, reranker=None)  # the re-ranker is trained on questions, not claims
         return check_claim(self.index, claim, fused.ask(claim, max(_CLAIM_POOL, 3 * k)), k)
+
+    def narrowed(self, sources: Collection[str] | None, date_from: str | None, date_to: str | None) -> Engine:
+        """An engine whose dense searches keep to ``sources`` and the date range, where the index can (Milvus).
+
+        Hits outside them may still come back (from the lexical leg, or from a local index): the
+        caller drops them, as it does for any index.
+        """
+        if not isinstance(self.index, MilvusIndex) or (sources is None and date_from is None and date_to is None):
+            return self
+        return replace(self, index=self.index.restricted(filter_expression(sources, date_from, date_to)))
 
     def with_changes(
         self,
