@@ -10,6 +10,8 @@ written by scripts/train_ranker.py). "No source found" is scored on a sample of 
 questions asked of the other datasets' corpora (unanswerable) and on all of them over their own
 (answerable). Query latency (p50/p90 of single in-process questions) is measured on the seed
 corpus, fused order against re-ranked with the answerability model, interleaved in one run.
+The index's store and vector type follow QA_INDEX_BACKEND and QA_VECTOR_INDEX (flat against IVF:
+QA_INDEX_BACKEND=segments QA_VECTOR_INDEX=ivf, with another --out).
 """
 
 from __future__ import annotations
@@ -137,7 +139,15 @@ def main() -> None:
             corpus, gold_path = SETS[name]
             out = args.out / name
             out.mkdir(parents=True, exist_ok=True)
-            index, summary = build_index([corpus], out / "index", encoder, cache, progress=sys.stderr.isatty())
+            index, summary = build_index(
+                [corpus],
+                out / "index",
+                encoder,
+                cache,
+                progress=sys.stderr.isatty(),
+                backend=settings.index_backend,
+                kind=settings.vector_index,
+            )
             print(f"{name} index: {summary.describe()}", flush=True)
             indexes[name], golds[name] = index, read_gold(gold_path)[: args.limit]
             dataset = DATASET.get(name, name)
