@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         "auto", description="Vector index type: flat (exact), ivf (IVF, fp16), auto (ivf from 100k sentences)."
     )
     ivf_nprobe: int | None = Field(
-        None, ge=1, description="IVF lists searched per query (default: nlist/4 to 256 lists, nlist/8 above)."
+        None, ge=1, description="IVF lists searched per query (default: nlist/4 to 256 lists, nlist/8 above, >= 32)."
     )
     user_dict: Path | None = Field(None, description="jieba user dictionary of domain terms.")
     host: str = "127.0.0.1"

@@ -50,8 +50,8 @@ def ivf_lists(n: int) -> int:
 
 
 def default_nprobe(nlist: int) -> int:
-    """Lists searched per query: a quarter of them up to 256 lists, an eighth above, at least 16."""
-    return min(nlist, max(16, nlist // 4 if nlist <= 256 else nlist // 8))
+    """Lists searched per query: a quarter of them up to 256 lists, an eighth above, at least 32."""
+    return min(nlist, max(32, nlist // 4 if nlist <= 256 else nlist // 8))
 
 
 def resolve_kind(kind: VectorKind, n: int) -> Literal["flat", "ivf"]:

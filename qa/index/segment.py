@@ -203,9 +203,11 @@ class Segment:
         self.rows = int(self.info["rows"])
         uri = f"{(folder / STORE).absolute().as_uri()}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file now, not at the first hit
         self._lock = threading.Lock()
         self.sentence = SegmentVectors(folder / SENTENCE_FILE, nprobe=nprobe)
         self.context = SegmentVectors(folder / CONTEXT_FILE, nprobe=nprobe)
+        self.term = lru_cache(maxsize=65536)(self._term)
         self.postings = SegmentPostings(folder, self.term)
         self.document = lru_cache(maxsize=512)(self._document)
 
@@ -223,8 +225,8 @@ class Segment:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
-    def term(self, token: str) -> tuple[int, int] | None:
-        """(start, count) of a token's postings, or None."""
+    def _term(self, token: str) -> tuple[int, int] | None:
+        """(start, count) of a token's postings, or None (``term`` is this, with the lookups kept)."""
         found = self._query("SELECT start, count FROM terms WHERE token = ?", (token,))
         return (int(found[0][0]), int(found[0][1])) if found else None
 

@@ -139,7 +139,7 @@ def test_an_ann_index_returns_the_flat_top_hit(tmp_path: Path) -> None:
 
 
 def test_the_lists_searched_grow_with_the_lists() -> None:
-    assert [default_nprobe(n) for n in (64, 128, 256, 512, 1024, 4096)] == [16, 32, 64, 64, 128, 512]
+    assert [default_nprobe(n) for n in (64, 128, 256, 512, 1024, 4096)] == [32, 32, 64, 64, 128, 512]
     assert [ivf_lists(n) for n in (10_000, 100_000, 1_000_000)] == [128, 256, 1024]
 
 
