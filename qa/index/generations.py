@@ -110,22 +110,40 @@ def remove_unused(directory: Path) -> None:
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:
-    """The manifest of the current generation (with its name as ``generation``); refuses other formats."""
+    """The manifest of the current generation (with its name as ``generation``); refuses other formats.
+
+    A generation removed by a commit between reading ``CURRENT`` and its manifest is followed to
+    the one that replaced it; a ``CURRENT`` that keeps naming a missing generation is damage.
+    """
+    for _ in range(_OPEN_TRIES):
+        name = _current_name(directory)
+        try:
+            return _manifest_named(directory, name)
+        except IndexMismatchError:
+            if _current_name(directory) == name:
+                raise
+    raise IndexMismatchError(f"{directory}: the index changed {_OPEN_TRIES} times while it was being opened")
+
+
+def _current_name(directory: Path) -> str:
     try:
-        name = (directory / CURRENT).read_text(encoding="utf-8").strip()
+        return (directory / CURRENT).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         if (directory / MANIFEST).is_file():
             raise IndexMismatchError(
                 f"{directory}: an index in an older format (not {FORMAT_VERSION}); {rebuild_hint(directory)}"
             ) from None
         raise NotFoundError(f"{directory}: no index here (build one with: qa index PATH --index {directory})") from None
+
+
+def _manifest_named(directory: Path, name: str) -> dict[str, Any]:
     if not _GENERATION.fullmatch(name) or not (directory / name / MANIFEST).is_file():
         raise IndexMismatchError(
             f"{directory}: damaged index: {CURRENT} names {name[:40]!r}; {rebuild_hint(directory)}"
         )
     try:
         manifest = json.loads((directory / name / MANIFEST).read_text(encoding="utf-8"))
-    except ValueError as exc:
+    except (OSError, ValueError) as exc:
         raise IndexMismatchError(
             f"{directory}: damaged index: {name}/{MANIFEST} ({exc}); {rebuild_hint(directory)}"
         ) from None
