@@ -161,7 +161,10 @@ def test_load_encoder_default_needs_a_model_dir(recorder: type[_Recorder]) -> No
     assert recorder.calls == []
 
 
-def test_load_encoder_other_names_go_to_sentence_transformers(recorder: type[_Recorder]) -> None:
+def test_load_encoder_other_names_go_to_sentence_transformers(
+    recorder: type[_Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(encoders, "fitting_threads", lambda: None)  # a quiet machine: the engine's own threads
     load_encoder("some-org/some-model", device="cpu")
     load_encoder("/models/local-folder")
     assert recorder.calls == [
