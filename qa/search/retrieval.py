@@ -5,7 +5,8 @@ top-candidate distribution, and the lexical leg's weight scales with how much of
 question it actually matched, so a lexical leg that matches nothing (an English question
 over Chinese text) has no vote. Sentences then get a share of the best evidence found in
 their own passage, and a small bonus when they hold the kind of answer the question asks
-for (a number for 多少, a date for 哪一年).
+for (a number for 多少, a date for 哪一年). Short lines without closing punctuation (headings,
+captions) are pushed down, unless they hold that kind of answer (a date line for 哪一天).
 """
 
 from __future__ import annotations
@@ -210,8 +211,10 @@ class Retriever:
         chunks = chunks_of(index, candidates)
         fused = self._with_passage([c.source for c in chunks], fused)
         texts = [c.text for c in chunks]
-        fused = fused + cfg.answer_type_weight * answer_type_bonus(question, texts)
-        fused = fused - cfg.label_penalty * np.array([is_label(t) for t in texts], dtype=np.float32)
+        holds_asked = answer_type_bonus(question, texts)
+        fused = fused + cfg.answer_type_weight * holds_asked
+        labels = np.array([is_label(t) for t in texts], dtype=np.float32) * (1.0 - holds_asked)
+        fused = fused - cfg.label_penalty * labels
         o = np.argsort(-fused, kind="stable")
         ordered = (candidates[o], fused[o], dense[o], cosine[o], context[o], lexical[o])
         return Pool(question, qvec, *ordered, lex_all, coverage)
