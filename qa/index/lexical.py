@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -92,3 +93,52 @@ class LexicalIndex:
         if not known or not self.size:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+
+class RowScorer(Protocol):
+    """A BM25 scorer of every row at once (:class:`LexicalIndex`, the segmented store's postings)."""
+
+    def known(self, query_tokens: Sequence[str]) -> list[str]: ...
+    def scores(self, query_tokens: Sequence[str]) -> np.ndarray: ...
+
+
+class RowLexical:
+    """The lexical leg by chunk id over a scorer of every row: row ``i`` is chunk ``rows[i]``.
+
+    The scores of the last query are kept, so the top candidates and the scores of any other
+    sentences (neighbours, the re-ranker's features) come from one pass over the rows.
+    """
+
+    def __init__(self, scorer: RowScorer, rows: np.ndarray, row_of: Mapping[int, int]) -> None:
+        """Chunk ids by row (``rows``) and rows by chunk id (``row_of``)."""
+        self._scorer, self._rows, self._row_of = scorer, rows, row_of
+        self._lock = threading.Lock()
+        self._last: tuple[tuple[str, ...], np.ndarray] | None = None
+
+    def known(self, query_tokens: Sequence[str]) -> list[str]:
+        """The query tokens that occur somewhere in the index."""
+        return self._scorer.known(query_tokens)
+
+    def _scores(self, query_tokens: Sequence[str]) -> np.ndarray:
+        key = tuple(query_tokens)
+        with self._lock:
+            if self._last is not None and self._last[0] == key:
+                return self._last[1]
+        found = self._scorer.scores(query_tokens)
+        with self._lock:
+            self._last = (key, found)
+        return found
+
+    def top(self, query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk ids of (at most) the ``k`` best-scoring sentences with a positive score, and those scores."""
+        scores = self._scores(query_tokens)
+        n = min(k, len(scores))
+        best = np.argpartition(-scores, n - 1)[:n] if n else np.array([], dtype=np.int64)
+        best = best[scores[best] > 0]
+        return self._rows[best].astype(np.int64), scores[best]
+
+    def score(self, query_tokens: Sequence[str], chunk_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """BM25 score of each of ``chunk_ids`` (0 for one the query does not match)."""
+        scores = self._scores(query_tokens)
+        rows = np.array([self._row_of[int(c)] for c in chunk_ids], dtype=np.int64)
+        return scores[rows].astype(np.float32)

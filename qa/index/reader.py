@@ -6,8 +6,9 @@ server-backed store (Milvus) implements the same reads, and the write of
 :func:`qa.index.segment_writes.apply_changes`: upserts and removals of whole documents,
 committed at once, returning the view that sees them while the old view stays usable.
 
-Chunk ids are ints the backend assigns; ``rows``/``row_of`` place them in the array that
-``lexical.scores`` returns (the identity for a segmented index).
+Chunk ids are ints the backend assigns. The lexical leg is read by chunk id too: its best
+candidates (``top``) and the scores of given sentences (``score``), so a backend never has to
+hand out a score for every row.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ class DenseView(Protocol):
 
 
 class LexicalScorer(Protocol):
-    """BM25 over the index's live sentences."""
+    """BM25 over the index's live sentences, by chunk id."""
 
     def known(self, query_tokens: Sequence[str]) -> list[str]: ...
-    def scores(self, query_tokens: Sequence[str]) -> np.ndarray: ...
+    def top(self, query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def score(self, query_tokens: Sequence[str], chunk_ids: Sequence[int] | np.ndarray) -> np.ndarray: ...
 
 
 class IndexReader(Protocol):
@@ -55,9 +57,5 @@ class IndexReader(Protocol):
     def context_index(self) -> DenseView: ...
     @property
     def lexical(self) -> LexicalScorer: ...
-    @property
-    def rows(self) -> np.ndarray: ...
-    @property
-    def row_of(self) -> Mapping[int, int]: ...
     def document(self, doc_id: str) -> StoredDocument: ...
     def document_chunks(self, doc_id: str) -> list[Chunk]: ...

@@ -22,6 +22,7 @@ import numpy as np
 
 from embeddings.vector_index.segment import Excluded, SegmentVectors
 from qa.errors import NotFoundError
+from qa.index.lexical import RowLexical
 from qa.index.postings import LexicalPart, SegmentedLexical
 from qa.index.reader import IndexReader
 from qa.index.segment import Segment, SegmentChunk, SegmentDocument
@@ -259,7 +260,8 @@ class SegmentedIndex:
         size = sum(p.segment.rows for p in self.parts)
         self.rows = np.arange(size, dtype=np.int64)
         self.row_of = _Identity(size)
-        self.lexical = SegmentedLexical([LexicalPart(p.segment.postings, p.base, p.deleted_mask) for p in self.parts])
+        parts = [LexicalPart(p.segment.postings, p.base, p.deleted_mask) for p in self.parts]
+        self.lexical = RowLexical(SegmentedLexical(parts), self.rows, self.row_of)
 
     @property
     def generation(self) -> str | None:

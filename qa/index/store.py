@@ -35,7 +35,7 @@ from qa.index.layout import (
     remove_leftovers,
     writing,
 )
-from qa.index.lexical import TOKENIZER_VERSION, LexicalIndex
+from qa.index.lexical import TOKENIZER_VERSION, LexicalIndex, RowLexical
 from qa.index.originals import write_originals
 from qa.ingest import CONTEXT_VERSION, SEGMENTER_VERSION
 from qa.types import Chunk, DocumentMeta
@@ -98,9 +98,9 @@ class CorpusIndex:
         return np.array(sorted(self.chunks), dtype=np.int64)
 
     @cached_property
-    def lexical(self) -> LexicalIndex:
+    def lexical(self) -> RowLexical:
         """BM25 over the stored tokens, built on first use."""
-        return LexicalIndex([self.chunks[int(i)].tokens for i in self.rows])
+        return RowLexical(LexicalIndex([self.chunks[int(i)].tokens for i in self.rows]), self.rows, self.row_of)
 
     @cached_property
     def row_of(self) -> dict[int, int]:

@@ -121,10 +121,12 @@ def _neighbour_columns(index: IndexReader, pool: Pool, pairs: Sequence[tuple[int
         cosines = dict(zip(present, map(float, found), strict=True))
     best_bm25 = float(pool.lexical.max(initial=0.0))
     best_cos = float(pool.cosine.max(initial=0.0))
-    lexical = pool.lexical_all if best_bm25 > 0 else None
+    lexical: dict[int, float] = {}
+    if best_bm25 > 0 and present and pool.lexical_tokens is not None:
+        lexical = dict(zip(present, map(float, index.lexical.score(pool.lexical_tokens, present)), strict=True))
 
     def bm25(n: int | None) -> float:
-        return 0.0 if n is None or lexical is None else float(lexical[index.row_of[n]]) / best_bm25
+        return 0.0 if n is None or not lexical else lexical[n] / best_bm25
 
     def gap(n: int | None) -> float:
         return cosines[n] - best_cos if n in cosines else -1.0
@@ -222,8 +224,7 @@ def _translated_columns(index: IndexReader, pool: Pool, english: bool) -> list[n
     groups = translate(pool.question) if english and pool.coverage < 0.75 and n else []
     if not groups:
         return [np.zeros(n, np.float32), np.full(n, -1.0, np.float32), np.zeros(n, np.float32)]
-    everywhere = index.lexical.scores(tokenize(" ".join(t for g in groups for t in g)))
-    bm25 = everywhere[[index.row_of[int(c)] for c in pool.candidates]]
+    bm25 = index.lexical.score(tokenize(" ".join(t for g in groups for t in g)), pool.candidates)
     best = float(bm25.max())
     texts = [fold(index.chunks[int(c)].chunk.text) for c in pool.candidates]
     folded = [[fold(t) for t in g] for g in groups]

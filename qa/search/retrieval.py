@@ -95,7 +95,8 @@ def answer_type_bonus(question: str, texts: Sequence[str]) -> np.ndarray:
 class Pool:
     """The candidates of one question, best fused score first, with every score the fusion saw.
 
-    ``lexical_all`` is the BM25 score of every lexical row (None when the lexical leg is off);
+    ``lexical_tokens`` are the question's lexical tokens (None when the lexical leg is off): the
+    index's ``lexical.score`` gives BM25 of any other sentence for them;
     ``cosine``/``context_cosine`` are the cosines of the sentence alone and in context.
     """
 
@@ -107,7 +108,7 @@ class Pool:
     cosine: np.ndarray
     context_cosine: np.ndarray
     lexical: np.ndarray
-    lexical_all: np.ndarray | None
+    lexical_tokens: tuple[str, ...] | None
     coverage: float
 
 
@@ -179,35 +180,34 @@ class Retriever:
             return alone, np.zeros_like(alone)
         return alone, np.asarray(self.index.context_index.vectors(candidates) @ qvec, dtype=np.float32)
 
-    def _lexical_candidates(self, question: str) -> tuple[np.ndarray, np.ndarray, float]:
-        """(top rows, BM25 score of every row, share of question tokens found in the index)."""
+    def _lexical_candidates(self, question: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], float]:
+        """(top chunk ids, their BM25 scores, the question's tokens, share of them found in the index)."""
         tokens = tokenize(question)
         lexical = self.index.lexical
-        all_scores = lexical.scores(tokens)
+        ids, scores = lexical.top(tokens, self.config.candidates)
         coverage = len(lexical.known(tokens)) / len(tokens) if tokens else 0.0
-        n = min(self.config.candidates, len(all_scores))
-        top = np.argpartition(-all_scores, n - 1)[:n] if n else np.array([], dtype=np.int64)
-        return top[all_scores[top] > 0], all_scores, coverage
+        return ids, scores, tuple(tokens), coverage
 
     def _pool(self, question: str, qvec: np.ndarray | None) -> Pool:
         cfg = self.config
         index = self.index
         dense_ids = self._dense_candidates(qvec) if qvec is not None else np.array([], np.int64)
-        lex_rows, lex_all, coverage = (
-            self._lexical_candidates(question) if cfg.mode != "dense" else (np.array([], np.int64), None, 0.0)
+        lex_ids, lex_top, tokens, coverage = (
+            self._lexical_candidates(question)
+            if cfg.mode != "dense"
+            else (np.array([], np.int64), np.array([], np.float32), None, 0.0)
         )
-        candidates = np.unique(np.concatenate([dense_ids, index.rows[lex_rows]])).astype(np.int64)
+        candidates = np.unique(np.concatenate([dense_ids, lex_ids])).astype(np.int64)
         empty = np.zeros(len(candidates), dtype=np.float32)
         cosine, context = self._cosines(candidates, qvec) if qvec is not None else (empty, empty)
         dense = (cosine + cfg.context_weight * context) / (1.0 + cfg.context_weight)
-        rows = np.array([index.row_of[int(c)] for c in candidates], dtype=np.int64)
-        lexical = lex_all[rows] if lex_all is not None else empty
+        lexical = index.lexical.score(tokens, candidates) if tokens is not None else empty
         fused: np.ndarray = np.zeros(len(candidates), dtype=np.float32)
         if qvec is not None:
             fused += _standardize(dense, dense[np.isin(candidates, dense_ids)])
-        if lex_all is not None and lexical.max(initial=0.0) > 0:
+        if tokens is not None and lexical.max(initial=0.0) > 0:
             weight = 1.0 if cfg.mode == "lexical" else cfg.lexical_weight * lexical_trust(coverage)
-            fused += weight * _standardize(lexical, lex_all[lex_rows])
+            fused += weight * _standardize(lexical, lex_top)
         chunks = chunks_of(index, candidates)
         fused = self._with_passage([c.source for c in chunks], fused)
         texts = [c.text for c in chunks]
@@ -217,7 +217,7 @@ class Retriever:
         fused = fused - cfg.label_penalty * labels
         o = np.argsort(-fused, kind="stable")
         ordered = (candidates[o], fused[o], dense[o], cosine[o], context[o], lexical[o])
-        return Pool(question, qvec, *ordered, lex_all, coverage)
+        return Pool(question, qvec, *ordered, tokens, coverage)
 
     def _with_passage(self, sources: list[str], fused: np.ndarray) -> np.ndarray:
         """Add a share of the best score of each candidate's paragraph neighbourhood and document."""
