@@ -40,7 +40,7 @@ def serve(
     with reported_errors():
         engine = open_engine(settings, progress=sys.stderr.isatty(), report=notice, build=True)
     typer.echo(
-        f"{settings.index_dir}: {len(engine.index.documents)} documents, {len(engine.index.chunks)} sentences "
+        f"{settings.index_name()}: {len(engine.index.documents)} documents, {len(engine.index.chunks)} sentences "
         f"({engine.encoder.model_id}); writes {'enabled' if settings.api_key else 'disabled (QA_API_KEY unset)'}",
         err=True,
     )

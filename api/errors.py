@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api.schemas import NOT_BLANK, ErrorResponse
-from qa.errors import IndexMismatchError, InputError, NotFoundError, QAError
+from qa.errors import IndexBackendError, IndexMismatchError, InputError, NotFoundError, QAError
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ STATUS: dict[type[Exception], int] = {
     UnsupportedMediaTypeError: 415,
     RequestError: 422,
     NotReadyError: 503,
+    IndexBackendError: 503,
 }
 #: Error classes of the library that say the index changed or clashes with the request, by name.
 _CONFLICT_NAMES = ("Conflict", "IndexChanged")

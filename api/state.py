@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Literal
 
 from api.errors import ConflictError, NotReadyError
@@ -136,7 +137,9 @@ class AppState:
         than :data:`WRITE_WAIT_SECONDS`.
         """
         directory = self.settings.index_dir
-        with self._write_lock, writing(directory, timeout=WRITE_WAIT_SECONDS):
+        # Milvus orders the writes itself (each document flips to its new version in one upsert)
+        local = self.settings.index_backend != "milvus"
+        with self._write_lock, writing(directory, timeout=WRITE_WAIT_SECONDS) if local else nullcontext():
             self._engine = reload_engine(self.engine, directory)
             status, upserts, removals = change(self._engine)
             if status == "unchanged":

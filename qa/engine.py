@@ -28,6 +28,8 @@ from qa.index import (
     writing,
 )
 from qa.index.generations import open_segmented
+from qa.index.milvus import MilvusIndex, MilvusTarget, is_built, open_milvus, sync_milvus
+from qa.index.milvus import apply_changes as apply_milvus_changes
 from qa.index.reader import IndexReader
 from qa.index.segment_update import update_segmented
 from qa.index.segment_writes import apply_changes
@@ -125,6 +127,7 @@ def build_index(
     progress: bool = False,
     backend: IndexBackend = "memory",
     kind: VectorKind = "auto",
+    milvus: MilvusTarget | None = None,
 ) -> tuple[IndexReader, IndexSummary]:
     """Create or update the index at ``directory`` from ``paths`` and commit it.
 
@@ -133,10 +136,14 @@ def build_index(
     writer lock is held from reading the index to committing the new one, so no other writer's work
     is lost in between. Nothing is written when nothing changed, and the encoder is only used for
     what must be embedded (give a :class:`LazyEncoder` to load it only then). ``backend``
-    ``"segments"`` builds a segmented index (format 4) whose new vectors are of ``kind``.
+    ``"segments"`` builds a segmented index (format 4) whose new vectors are of ``kind``; ``"milvus"``
+    writes the changed documents into the collections ``milvus`` names (``directory`` is not used).
     """
     found = iter_documents(list(paths))
     docs = found if allow_empty else require_documents(found, paths)
+    if backend == "milvus":
+        target = milvus or MilvusTarget()
+        return sync_milvus(target, docs, encoder, cache, rebuild=rebuild, keep_missing=keep_missing, progress=progress)
     if backend == "segments":
         return update_segmented(
             directory, docs, encoder, cache, rebuild=rebuild, keep_missing=keep_missing, kind=kind, progress=progress
@@ -225,6 +232,9 @@ class Engine:
         if isinstance(self.index, SegmentedIndex):
             new, _, _ = apply_changes(self.index.directory, self.index, upserts, removals, self.encoder, cache)
             return Engine(new, self.encoder, self.config)
+        if isinstance(self.index, MilvusIndex):
+            milvus, _, _ = apply_milvus_changes(self.index, upserts, removals, self.encoder, cache)
+            return replace(self, index=milvus)
         if not isinstance(self.index, CorpusIndex):
             raise TypeError(f"cannot write to an index of type {type(self.index).__name__}")
         index = copy_index(self.index)
@@ -268,7 +278,9 @@ def open_engine(
     with another one the fused order and the cosine rule decide.
     """
     encoder = open_encoder(settings, report=report)
-    if build and directory_state(settings.index_dir) in ("absent", "empty"):
+    if settings.index_backend == "milvus":
+        index: IndexReader = _open_milvus(settings, encoder, build=build, progress=progress)
+    elif build and directory_state(settings.index_dir) in ("absent", "empty"):
         with open_cache(settings) as cache:
             index, _ = build_index(
                 [settings.corpus],
@@ -293,9 +305,22 @@ def open_engine(
     )
 
 
+def _open_milvus(settings: Settings, encoder: Encoder, *, build: bool, progress: bool) -> IndexReader:
+    """The Milvus index of ``settings``; with ``build``, built from the configured corpus when it holds none."""
+    target = settings.milvus_target()
+    if build and not is_built(target):
+        with open_cache(settings) as cache:
+            docs = require_documents(iter_documents([settings.corpus]), [settings.corpus])
+            return sync_milvus(target, docs, encoder, cache, progress=progress)[0]
+    return open_milvus(target, model_id=encoder.model_id)
+
+
 def reload_engine(engine: Engine, directory: Path) -> Engine:
-    """The engine over the index committed at ``directory`` now (``engine`` itself when it is that one)."""
-    if read_current(directory) == engine.index.generation:
+    """The engine over the index committed at ``directory`` now (``engine`` itself when it is that one).
+
+    An index in Milvus is always read as it is now: its engine is kept.
+    """
+    if isinstance(engine.index, MilvusIndex) or read_current(directory) == engine.index.generation:
         return engine
     if isinstance(engine.index, SegmentedIndex):
         return replace(engine, index=open_segmented(directory, model_id=engine.encoder.model_id))

@@ -37,3 +37,9 @@ class IndexConflictError(QAError):
     """A write that would overwrite another writer's work: the index changed on disk, or is being written."""
 
     code = "conflict"
+
+
+class IndexBackendError(IndexMismatchError):
+    """An index server that cannot be used: unreachable, too old for what the index needs, or failing."""
+
+    code = "index_backend"

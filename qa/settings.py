@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qa.index.milvus import MilvusTarget
 from qa.runs import MAX_QUESTION_CHARS
 from qa.search import NO_ANSWER_COSINE
 
@@ -25,8 +26,9 @@ def user_cache_dir() -> Path:
     return base / "chuchu"
 
 
-#: where an index lives: ``memory`` (loaded whole, format 3) or ``segments`` (on disk, read per hit, format 4)
-IndexBackend = Literal["memory", "segments"]
+#: where an index lives: ``memory`` (loaded whole, format 3; ``local`` is the same), ``segments`` (on disk,
+#: read per hit, format 4) or ``milvus`` (collections in Milvus Lite or a Milvus server)
+IndexBackend = Literal["memory", "segments", "milvus", "local"]
 
 
 class Settings(BaseSettings):
@@ -55,7 +57,15 @@ class Settings(BaseSettings):
         None, ge=1, description="Intra-op threads of the encoder, torch or ONNX (default: the engine's own choice)."
     )
     index_backend: IndexBackend = Field(
-        "memory", description="Index store: memory (loaded whole) or segments (on disk, for large corpora)."
+        "memory",
+        description="Index store: memory (loaded whole; or local), segments (on disk, for large corpora), milvus.",
+    )
+    milvus_uri: str = Field(
+        "var/milvus.db", description="With QA_INDEX_BACKEND=milvus: a Milvus Lite file, or http://host:19530."
+    )
+    milvus_token: str | None = Field(None, description="Token (user:password or API key) of a Milvus server.")
+    milvus_collection: str = Field(
+        "chuchu", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$", description="Name prefix of the index's collections."
     )
     vector_index: Literal["flat", "ivf", "auto"] = Field(
         "auto", description="Vector index type: flat (exact), ivf (IVF, fp16), auto (ivf from 100k sentences)."
@@ -83,3 +93,13 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Seconds a client has to send a whole request (headers and body) to qa serve."
     )
     max_connections: int = Field(1000, ge=1, description="Connections qa serve handles at once (more get 503).")
+
+    def index_name(self) -> str:
+        """How messages name the configured index: its directory, or its Milvus URI and collection prefix."""
+        if self.index_backend == "milvus":
+            return f"{self.milvus_uri} ({self.milvus_collection})"
+        return str(self.index_dir)
+
+    def milvus_target(self) -> MilvusTarget:
+        """Where the index lives with QA_INDEX_BACKEND=milvus."""
+        return MilvusTarget(self.milvus_uri, self.milvus_token, self.milvus_collection)

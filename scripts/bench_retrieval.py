@@ -1,8 +1,11 @@
 """Retrieval benchmark: each leg alone, fused, and re-ranked, on the seed dev set and ../shared/bench.
 
 Usage: python scripts/bench_retrieval.py [--sets seed_dev,cmrc2018_dev,...] [--limit N] [--out DIR] [--folds DIR]
+                                        [--backend memory|segments|milvus]
 
-Indexes each corpus into DIR/<set>/index (embeddings come from the shared cache, so a rerun
+Indexes each corpus into DIR/<set>/index (with ``--backend milvus``: a Milvus Lite file
+DIR/<set>/milvus.db, or the server ``QA_MILVUS_URI`` names, collections prefixed by the set's name;
+embeddings come from the shared cache, so a rerun
 re-embeds nothing), answers the questions in every mode, writes DIR/<set>/<mode>.jsonl (the
 batch contract, for ../shared/eval/judge.py) and prints one table. The `ranker` mode uses, for
 each set, the models that never saw its dataset (FOLDS/<dataset>.txt and .answerability.json,
@@ -31,7 +34,8 @@ from bench_sets import DATASET, SETS, QueryCachingEncoder, apply_subsamples  # n
 
 from embeddings.encoders import Encoder  # noqa: E402
 from qa.engine import Engine, build_index, open_cache, open_encoder  # noqa: E402
-from qa.index import CorpusIndex  # noqa: E402
+from qa.index.milvus import MilvusTarget  # noqa: E402
+from qa.index.reader import IndexReader  # noqa: E402
 from qa.runs.evaluation import Gold, read_gold, score  # noqa: E402
 from qa.search import load_answerability, load_ranker  # noqa: E402
 from qa.search.retrieval import RetrievalConfig  # noqa: E402
@@ -42,7 +46,7 @@ MODES = ("lexical", "dense", "hybrid", "ranker")
 NO_ANSWER_SAMPLE = 100
 
 
-def fold_engine(index: CorpusIndex, encoder: Encoder, config: RetrievalConfig, dataset: str, folds: Path) -> Engine:
+def fold_engine(index: IndexReader, encoder: Encoder, config: RetrievalConfig, dataset: str, folds: Path) -> Engine:
     """An engine with the re-ranker and answerability model that never saw ``dataset`` (when trained)."""
     ranker_path = folds / f"{dataset}.txt"
     answer_path = folds / f"{dataset}.answerability.json"
@@ -55,6 +59,12 @@ def fold_engine(index: CorpusIndex, encoder: Encoder, config: RetrievalConfig, d
         load_ranker(ranker_path if ranker_path.is_file() else None),
         load_answerability(answer_path if answer_path.is_file() else None),
     )
+
+
+def milvus_target(settings: Settings, out: Path, name: str) -> MilvusTarget:
+    """A set's Milvus index: a Lite file in its folder, or collections named after it on the configured server."""
+    uri = settings.milvus_uri if "://" in settings.milvus_uri else str(out / "milvus.db")
+    return MilvusTarget(uri, settings.milvus_token, name)
 
 
 def run_set(name: str, engine_for: dict[str, Engine], gold: list[Gold], out: Path) -> tuple[dict[str, str], list[bool]]:
@@ -119,6 +129,7 @@ def main() -> None:
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--folds", type=Path, default=ROOT / "var" / "ranker" / "folds", help="held-out models")
     parser.add_argument("--passages", action="append", default=[], metavar="SET=N", help="a set's first N passages")
+    parser.add_argument("--backend", default="memory", choices=("memory", "segments", "milvus"), help="index store")
     args = parser.parse_args()
     apply_subsamples(args.passages, args.out / "subsets")
     for extra in args.extra:
@@ -137,7 +148,15 @@ def main() -> None:
             corpus, gold_path = SETS[name]
             out = args.out / name
             out.mkdir(parents=True, exist_ok=True)
-            index, summary = build_index([corpus], out / "index", encoder, cache, progress=sys.stderr.isatty())
+            index, summary = build_index(
+                [corpus],
+                out / "index",
+                encoder,
+                cache,
+                progress=sys.stderr.isatty(),
+                backend=args.backend,
+                milvus=milvus_target(settings, out, name),
+            )
             print(f"{name} index: {summary.describe()}", flush=True)
             indexes[name], golds[name] = index, read_gold(gold_path)[: args.limit]
             dataset = DATASET.get(name, name)

@@ -1,6 +1,6 @@
 """Shared fixtures, each built once per session under a temporary folder: the seeds indexed with the real
-default model (for the ``model`` tests: an engine, settings and an API client over it), and the PDF and Word
-test documents."""
+default model (for the ``model`` tests: an engine, settings and an API client over it), the PDF and Word
+test documents, and a real Milvus server (``milvus_uri``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests import binary_docs
+from tests import binary_docs, milvus_server
 from tests.binary_docs import BinarySamples
 
 if TYPE_CHECKING:
@@ -50,6 +50,21 @@ def seed_client(seed_settings: Settings) -> Iterator[TestClient]:
 
     with TestClient(create_app(seed_settings)) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def milvus_binaries(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Path:
+    """The binaries of a real Milvus 2.3.5 standalone server, unpacked from the ``milvus`` wheel into pytest's
+    cache once (a few seconds, 250 MB)."""
+    cache = pytestconfig.cache.mkdir(f"milvus-{milvus_server.VERSION}") if pytestconfig.cache else None
+    return milvus_server.binaries(cache or tmp_path_factory.mktemp("milvus-binaries"))
+
+
+@pytest.fixture(scope="session")
+def milvus_uri(tmp_path_factory: pytest.TempPathFactory, milvus_binaries: Path) -> Iterator[str]:
+    """``http://127.0.0.1:PORT`` of a real Milvus 2.3.5 standalone server with its data in a temporary folder,
+    started once (a few seconds) and stopped at the end of the session (see tests/milvus_server.py)."""
+    yield from milvus_server.serve(tmp_path_factory.mktemp("milvus"), milvus_binaries)
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from api.app import create_app
 from embeddings.encoders import FakeEncoder
 from qa.engine import Engine, build_index
+from qa.index.milvus import MilvusTarget
 from qa.search import RetrievalConfig
-from qa.settings import Settings
+from qa.settings import IndexBackend, Settings
 
 PARK_TXT = (
     "上清寺园区简介\n\n"
@@ -32,13 +33,24 @@ def write_docs(folder: Path, docs: dict[str, str]) -> Path:
     return folder
 
 
-def fake_app(root: Path, docs: dict[str, str], *, encoder: FakeEncoder | None = None, **settings: object) -> FastAPI:
+def fake_app(
+    root: Path,
+    docs: dict[str, str],
+    *,
+    encoder: FakeEncoder | None = None,
+    backend: IndexBackend = "memory",
+    **settings: object,
+) -> FastAPI:
     """An app over ``docs`` written and indexed under ``root`` with the fake encoder (given or new).
 
     ``settings`` override the defaults: the index and cache under ``root``, model ``fake``.
+    ``backend`` ``"milvus"`` keeps the index in a Milvus Lite file of its own under ``root``.
     """
     encoder = encoder or FakeEncoder()
-    index, _ = build_index([write_docs(root / "docs", docs)], root / "index", encoder, None)
-    values: dict[str, object] = {"index_dir": root / "index", "cache_dir": root / "cache", "model": "fake", **settings}
+    milvus = MilvusTarget(str(root / "milvus.db"))
+    corpus = write_docs(root / "docs", docs)
+    index, _ = build_index([corpus], root / "index", encoder, None, backend=backend, milvus=milvus)
+    values: dict[str, object] = {"index_dir": root / "index", "cache_dir": root / "cache", "model": "fake"}
+    values |= {"index_backend": backend, "milvus_uri": milvus.uri, **settings}
     config = Settings(_env_file=None, **values)  # type: ignore[arg-type]
     return create_app(config, Engine(index, encoder, RetrievalConfig()))

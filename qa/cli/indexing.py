@@ -25,6 +25,7 @@ from qa.engine import build_index, lazy_encoder, open_cache
 from qa.errors import QAError
 from qa.index import load_index
 from qa.index.generations import check_segmented, is_segmented
+from qa.index.milvus import open_milvus
 from qa.index.reader import IndexReader
 from qa.ingest import iter_documents, segment
 
@@ -74,9 +75,10 @@ def index_cmd(
                 progress=progress_wanted(quiet),
                 backend=settings.index_backend,
                 kind=settings.vector_index,
+                milvus=settings.milvus_target(),
             )
     if not quiet:
-        typer.echo(f"{settings.index_dir}: {summary.describe()}", err=True)
+        typer.echo(f"{settings.index_name()}: {summary.describe()}", err=True)
 
 
 @app.command()
@@ -85,11 +87,13 @@ def check(index: IndexOpt = None) -> None:
     settings = settings_for(index)
     with reported_errors():
         loaded: IndexReader = (
-            check_segmented(settings.index_dir)
+            open_milvus(settings.milvus_target())
+            if settings.index_backend == "milvus"
+            else check_segmented(settings.index_dir)
             if is_segmented(settings.index_dir)
             else load_index(settings.index_dir, for_query=False, deep=True)
         )
     typer.echo(
-        f"{settings.index_dir}: ok ({loaded.generation}: {len(loaded.documents)} documents, "
+        f"{settings.index_name()}: ok ({loaded.generation or 'milvus'}: {len(loaded.documents)} documents, "
         f"{len(loaded.chunks)} sentences, model {loaded.model_id})"
     )

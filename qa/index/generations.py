@@ -29,6 +29,7 @@ import numpy as np
 
 from embeddings.atomic import fsync_tree
 from qa.errors import IndexMismatchError, NotFoundError
+from qa.index.context_view import check_context_view
 from qa.index.layout import commit as point_current_at
 from qa.index.layout import rebuild_hint
 from qa.index.postings import load_array
@@ -137,7 +138,7 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 
 
 def open_segmented(directory: Path, *, model_id: str | None = None, nprobe: int | None = None) -> SegmentedIndex:
-    """Open the current generation for reading; refuses another model, format or damaged files.
+    """Open the current generation for reading; refuses another model, context view, format or damaged files.
 
     A generation replaced (and removed) by another process while it was being opened is
     followed to the one that replaced it.
@@ -149,6 +150,7 @@ def open_segmented(directory: Path, *, model_id: str | None = None, nprobe: int 
                 f"{directory}: index was built with model {manifest.get('model_id')!r}, not {model_id!r}; "
                 f"use that model or {rebuild_hint(directory)}"
             )
+        check_context_view(manifest, directory)
         try:
             parts = _open_parts(directory, manifest, nprobe)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 from embeddings import EmbeddingCache, Encoder
 from embeddings.vector_index.segment import VectorKind
 from qa.errors import IndexMismatchError, InputError
+from qa.index.context_view import CONTEXT_VIEW
 from qa.index.generations import MANIFEST, is_segmented, open_segmented, read_manifest
 from qa.index.lexical import TOKENIZER_VERSION
 from qa.index.segment_writes import apply_changes, build_segmented
@@ -22,15 +23,17 @@ log = logging.getLogger(__name__)
 
 
 def _reusable(directory: Path, encoder: Encoder) -> bool:
-    """Whether the stored documents can be kept (same model, segmenter, context and tokenizer)."""
+    """Whether the stored documents can be kept (same model, segmenter, context, tokenizer and context view)."""
     manifest = read_manifest(directory)
     if manifest.get("model_id") != encoder.model_id:
         raise IndexMismatchError(
             f"{directory}: index was built with model {manifest.get('model_id')!r}, not {encoder.model_id!r}; "
             f"use that model or rebuild it with: qa index PATH --index {directory} --rebuild"
         )
-    versions = (manifest.get("segmenter_version"), manifest.get("context_version"), manifest.get("tokenizer_version"))
-    return versions == (SEGMENTER_VERSION, CONTEXT_VERSION, TOKENIZER_VERSION)
+    versions = [manifest.get(f"{part}_version") for part in ("segmenter", "context", "tokenizer")]
+    return versions == [SEGMENTER_VERSION, CONTEXT_VERSION, TOKENIZER_VERSION] and (
+        manifest.get("context_view") == CONTEXT_VIEW
+    )
 
 
 def _unique(docs: Iterable[Document]) -> Iterable[Document]:

@@ -22,16 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from embeddings import EmbeddingCache, Encoder, content_key, embed_with_cache
+from embeddings import EmbeddingCache, Encoder, content_key
 from embeddings.vector_index.segment import VectorKind
 from qa.errors import NotFoundError
+from qa.index.context_view import CONTEXT_VIEW, embed_views
 from qa.index.generations import commit, new_segment_folder, open_segmented, read_manifest, remove_unused
 from qa.index.layout import package_versions, writing
 from qa.index.lexical import TOKENIZER_VERSION, tokenize
 from qa.index.segment import Segment, SegmentDocument, SegmentWriter
 from qa.index.segmented import LiveSegment, SegmentedIndex
 from qa.ingest import CONTEXT_VERSION, SEGMENTER_VERSION, context_texts, segment
-from qa.types import Chunk, Document
+from qa.types import Chunk, Document, DocumentMeta
 
 MAX_SEGMENTS = 8
 MERGE_COUNT = 5
@@ -53,29 +54,24 @@ class Prepared:
 def prepare_documents(
     docs: Sequence[Document], encoder: Encoder, cache: EmbeddingCache | None, *, progress: bool = False
 ) -> tuple[list[Prepared], int, int]:
-    """Segment, tokenize and embed documents (each sentence alone and in context, through the cache).
+    """Segment, tokenize and embed documents (each sentence's own and context vector, through the cache).
 
     Returns the prepared documents and how many texts were embedded and reused.
     """
     records: list[list[ChunkRecord]] = []
-    contexts: list[str] = []
+    segmented: list[tuple[list[Chunk], DocumentMeta]] = []
     for doc in docs:
         chunks = segment(doc)
         texts = context_texts(chunks, doc.meta)
         records.append(
             [(c, tokenize(t), content_key(c.text), content_key(t)) for c, t in zip(chunks, texts, strict=True)]
         )
-        contexts.extend(texts)
-    flat = [r for rs in records for r in rs]
-    texts = [r[0].text for r in flat] + contexts
-    keys = [r[2] for r in flat] + [r[3] for r in flat]
-    vectors, stats = embed_with_cache(encoder.encode_documents, encoder.model_id, texts, keys, cache, progress=progress)
-    vectors = vectors.reshape(len(texts), encoder.dim) if len(texts) else np.empty((0, encoder.dim), np.float32)
-    out, at, n = [], 0, len(flat)
-    for doc, rs in zip(docs, records, strict=True):
-        stored = SegmentDocument(doc.id, doc.original, doc.checksum, doc.meta, 0, len(rs))
-        out.append(Prepared(stored, rs, vectors[at : at + len(rs)], vectors[n + at : n + at + len(rs)]))
-        at += len(rs)
+        segmented.append((chunks, doc.meta))
+    sentences, contexts, stats = embed_views(segmented, encoder, cache, progress=progress)
+    out = [
+        Prepared(SegmentDocument(doc.id, doc.original, doc.checksum, doc.meta, 0, len(rs)), rs, own, context)
+        for doc, rs, own, context in zip(docs, records, sentences, contexts, strict=True)
+    ]
     return out, stats.embedded, stats.reused
 
 
@@ -87,6 +83,7 @@ def _header(model_id: str, dim: int, kind: VectorKind, documents: int, chunks: i
         "segmenter_version": SEGMENTER_VERSION,
         "context_version": CONTEXT_VERSION,
         "tokenizer_version": TOKENIZER_VERSION,
+        "context_view": CONTEXT_VIEW,
         "vector_index": kind,
         "documents": documents,
         "chunks": chunks,

@@ -282,7 +282,8 @@ class SegmentedIndex:
 
 
 def chunks_of(index: IndexReader, chunk_ids: Sequence[int] | np.ndarray) -> list[Chunk]:
-    """The chunks of ``chunk_ids`` of either kind of index, in that order (a segmented one reads them together)."""
-    if isinstance(index.chunks, ChunksView):
-        return [c.chunk for c in index.chunks.many(chunk_ids)]
+    """The chunks of ``chunk_ids`` of any index, in that order (a store read per hit reads them together)."""
+    many = getattr(index.chunks, "many", None)
+    if many is not None:
+        return [c.chunk for c in many(chunk_ids)]
     return [index.chunks[int(i)].chunk for i in chunk_ids]

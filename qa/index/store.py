@@ -22,6 +22,7 @@ import numpy as np
 from embeddings import VectorIndex, new_vector_index
 from qa.errors import IndexConflictError, IndexDamagedError, IndexMismatchError, NotFoundError
 from qa.index import generation as files
+from qa.index.context_view import CONTEXT_VIEW, check_context_view
 from qa.index.layout import (
     MANIFEST,
     commit,
@@ -133,6 +134,7 @@ class CorpusIndex:
             "segmenter_version": SEGMENTER_VERSION,
             "context_version": CONTEXT_VERSION,
             "tokenizer_version": TOKENIZER_VERSION,
+            "context_view": CONTEXT_VIEW,
             "documents": {d.id: d.checksum for d in self.documents.values()},
             "chunks": len(self.chunks),
             "packages": dict(package_versions(_PACKAGES)),
@@ -241,6 +243,8 @@ def _load_current(directory: Path, model_id: str | None, *, for_query: bool, dee
             f"{directory}: index was tokenized by tokenizer version {manifest.get('tokenizer_version')}, "
             f"not {TOKENIZER_VERSION}; update it with: qa index PATH --index {directory}"
         )
+    if for_query:
+        check_context_view(manifest, directory)
     files.verify_files(directory, folder, manifest)
     index = _read_generation(directory, folder, manifest, deep=deep)
     index.generation = folder.name

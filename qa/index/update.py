@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import EmbeddingCache, Encoder, content_key, embed_with_cache
+from embeddings import EmbeddingCache, Encoder, content_key
 from qa.errors import IndexMismatchError, InputError
+from qa.index.context_view import CONTEXT_VIEW, embed_views
 from qa.index.layout import directory_state, read_current, read_manifest
 from qa.index.lexical import TOKENIZER_VERSION, tokenize
 from qa.index.store import FORMAT_VERSION, CorpusIndex, IndexedChunk, StoredDocument, load_index
@@ -53,6 +54,7 @@ def _versions_match(manifest: dict[str, object]) -> bool:
         manifest.get("segmenter_version") == SEGMENTER_VERSION
         and manifest.get("context_version") == CONTEXT_VERSION
         and manifest.get("tokenizer_version") == TOKENIZER_VERSION
+        and manifest.get("context_view") == CONTEXT_VIEW
     )
 
 
@@ -85,20 +87,12 @@ def remove_document(index: CorpusIndex, doc_id: str) -> None:
     index.invalidate_caches()
 
 
-@dataclass(frozen=True)
-class _Pending:
-    """A sentence to be indexed and the context text it is embedded in."""
-
-    indexed: IndexedChunk
-    context: str
-
-
-def _indexed_chunks(doc: Document) -> list[_Pending]:
-    """The document's sentences, each with its lexical tokens (of the context) and embedding keys."""
+def _indexed_chunks(doc: Document) -> list[IndexedChunk]:
+    """The document's sentences, each with its lexical tokens (of the context text) and content keys."""
     chunks = segment(doc)
     contexts = context_texts(chunks, doc.meta)
     return [
-        _Pending(IndexedChunk(c, tokenize(context), content_key(c.text), content_key(context)), context)
+        IndexedChunk(c, tokenize(context), content_key(c.text), content_key(context))
         for c, context in zip(chunks, contexts, strict=True)
     ]
 
@@ -128,9 +122,10 @@ def add_documents(
 ) -> tuple[int, int]:
     """Segment, tokenize and embed documents into the index; returns (embedded, reused).
 
-    Each sentence is embedded alone and in its context; both go through the embedding cache,
-    so an unchanged text is never embedded twice. The encoder is not touched when ``docs`` is
-    empty; otherwise an encoder of another model than the index's is refused.
+    Each sentence gets its own vector and a context vector (:func:`qa.index.context_view.embed_views`);
+    encodes go through the embedding cache, so an unchanged text is never embedded twice. The
+    encoder is not touched when ``docs`` is empty; otherwise an encoder of another model than
+    the index's is refused.
     """
     if not docs:
         return 0, 0
@@ -140,23 +135,19 @@ def add_documents(
             "use that model or rebuild the index with --rebuild"
         )
     pending = [(doc, _indexed_chunks(doc)) for doc in docs]
-    items = [item for _, doc_items in pending for item in doc_items]
-    texts = [item.indexed.chunk.text for item in items] + [item.context for item in items]
-    keys = [item.indexed.key for item in items] + [item.indexed.context_key for item in items]
-    vectors, stats = embed_with_cache(
-        lambda batch: encoder.encode_documents(batch), encoder.model_id, texts, keys, cache, progress=progress
+    sentences, contexts, stats = embed_views(
+        [([item.chunk for item in items], doc.meta) for doc, items in pending], encoder, cache, progress=progress
     )
-    n = len(items)
+    n = sum(len(items) for _, items in pending)
     next_id = max(index.chunks, default=-1) + 1
-    ids = np.arange(next_id, next_id + n, dtype=np.int64)
     if n:
-        index.sentence_index.add(ids, vectors[:n])
-        index.context_index.add(ids, vectors[n:])
-    position = 0
-    for doc, doc_items in pending:
-        chunk_ids = tuple(int(i) for i in ids[position : position + len(doc_items)])
-        position += len(doc_items)
-        index.chunks.update((i, item.indexed) for i, item in zip(chunk_ids, doc_items, strict=True))
+        ids = np.arange(next_id, next_id + n, dtype=np.int64)
+        index.sentence_index.add(ids, np.concatenate(sentences))
+        index.context_index.add(ids, np.concatenate(contexts))
+    for doc, items in pending:
+        chunk_ids = tuple(range(next_id, next_id + len(items)))
+        next_id += len(items)
+        index.chunks.update(zip(chunk_ids, items, strict=True))
         index.documents[doc.id] = _stored(doc, chunk_ids)
     index.invalidate_caches()
     return stats.embedded, stats.reused

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.ingest.context import CONTEXT_VERSION, context_texts
+from qa.ingest.context import CONTEXT_VERSION, context_label, context_texts, follows_in_paragraph
 from qa.ingest.jsonlines import iter_json_objects, write_json_lines
 from qa.ingest.markup import CleanTextBuilder, clean_html, clean_markdown, clean_plain, looks_like_html
 from qa.ingest.metadata import (
@@ -27,10 +27,12 @@ __all__ = [
     "clean_html",
     "clean_markdown",
     "clean_plain",
+    "context_label",
     "context_texts",
     "decode_bytes",
     "extract_meta",
     "fields_as_text",
+    "follows_in_paragraph",
     "iter_documents",
     "iter_json_objects",
     "looks_like_html",

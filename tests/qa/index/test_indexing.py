@@ -15,7 +15,7 @@ from qa.cli import app
 from qa.engine import Engine, build_index
 from qa.errors import InputError
 from qa.index import CorpusIndex, directory_state, load_index, update_index
-from qa.ingest import context_texts, iter_documents, parse_document, segment
+from qa.ingest import context_label, iter_documents, parse_document, segment
 from qa.search import RetrievalConfig
 from qa.types import Document
 from tests.sample_docs import PARK_TXT, SOLAR_MD
@@ -149,9 +149,9 @@ def test_documents_with_metadata_are_unchanged_after_a_save(tmp_path: Path) -> N
 
 
 def embedded_texts(doc: Document) -> list[str]:
-    """What the index embeds for a document: every sentence alone, then every sentence in context."""
+    """What the index embeds for a document: every sentence, then each distinct label (title and heading)."""
     chunks = segment(doc)
-    return [c.text for c in chunks] + context_texts(chunks, doc.meta)
+    return [c.text for c in chunks] + sorted({label for c in chunks if (label := context_label(c, doc.meta))})
 
 
 def test_one_changed_sentence_reembeds_only_changed_texts(tmp_path: Path) -> None:
@@ -168,12 +168,12 @@ def test_one_changed_sentence_reembeds_only_changed_texts(tmp_path: Path) -> Non
     new_doc = next(d for d in iter_documents([docs]) if d.id == "park.txt")
     old_texts, new_texts = embedded_texts(old_doc), embedded_texts(new_doc)
     expected = [t for t in new_texts if t not in old_texts]
-    # the edited sentence alone, in its context, and the next sentence's context (which quotes it)
-    assert len(expected) == 3
-    assert all("350" in t for t in expected)
-    assert sorted(encoder.documents) == sorted(expected)
+    # only the edited sentence: context vectors are composed from vectors already in the cache
+    assert len(expected) == 1
+    assert "350" in expected[0]
+    assert encoder.documents == expected
     assert (summary.added, summary.updated, summary.removed, summary.unchanged) == (0, 1, 0, 2)
-    assert summary.embedded == 3
+    assert summary.embedded == 1
     assert summary.embedded + summary.reused == len(new_texts)
 
 

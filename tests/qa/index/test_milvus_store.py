@@ -1,0 +1,94 @@
+"""The Milvus store itself, on Milvus Lite: version refusal, resumable indexing, updates never half visible."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from embeddings.encoders import FakeEncoder
+from qa.errors import IndexBackendError
+from qa.index.milvus import MilvusIndex, MilvusTarget, check_version, open_milvus, parse_version, sync_milvus, writes
+from qa.index.milvus.documents import content_version
+from qa.index.segment_writes import prepare_documents
+from qa.ingest import iter_documents, parse_document
+from qa.search import RetrievalConfig, Retriever
+from tests.sample_docs import write_docs
+
+DOCS = {
+    "park.txt": "上清寺互联网产业园\n上清寺互联网产业园位于重庆市渝中区。该园区2018年新增企业300家。\n",
+    "street.txt": "梦想小街产业园\n梦想小街产业园主体建筑面积约3万平方米。2021年，园区税收约2200万元。\n",
+    "harbour.txt": "江北嘴码头\n江北嘴码头2020年货物吞吐量达到450万吨。\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("version", "parsed"), [("v2.3.5", (2, 3, 5)), ("2.5.1", (2, 5, 1)), ("milvus_lite-3.2.2", None), ("", None)]
+)
+def test_versions_are_parsed(version: str, parsed: tuple[int, int, int] | None) -> None:
+    assert parse_version(version) == parsed
+
+
+def test_an_old_server_is_refused_saying_what_is_needed() -> None:
+    with pytest.raises(IndexBackendError, match=r"version v2\.3\.5; this index needs Milvus 2\.5 or later \(its BM25"):
+        check_version("v2.3.5", "http://127.0.0.1:19530")
+    check_version("v2.5.0", "http://127.0.0.1:19530")
+    check_version("milvus_lite-3.2.2", "var/milvus.db")
+
+
+class FailingEncoder(FakeEncoder):
+    """The fake encoder, failing once it has embedded ``budget`` batches."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__()
+        self.budget = budget
+
+    def encode_documents(self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        if self.budget <= 0:
+            raise KeyboardInterrupt
+        self.budget -= 1
+        return super().encode_documents(texts)
+
+
+def test_an_interrupted_index_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("qa.index.milvus.writes.BATCH_DOCUMENTS", 1)
+    monkeypatch.setattr("qa.index.milvus.update.BATCH_DOCUMENTS", 1)
+    corpus = write_docs(tmp_path / "docs", DOCS)
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    with pytest.raises(KeyboardInterrupt):
+        sync_milvus(target, iter_documents([corpus]), FailingEncoder(budget=1), None)
+    index, summary = sync_milvus(target, iter_documents([corpus]), FakeEncoder(), None)
+    assert (summary.unchanged, summary.added) == (1, 2)
+    assert sorted(index.documents) == sorted(DOCS)
+    assert len(index.chunks) == sum(len(index.document(d).chunk_ids) for d in DOCS)  # nothing written twice
+    _, again = sync_milvus(target, iter_documents([corpus]), FailingEncoder(budget=0), None)
+    assert not again.changed  # nothing re-sent, nothing embedded
+
+
+def test_a_reader_never_sees_half_an_update(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    encoder = FakeEncoder()
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    index, _ = sync_milvus(target, iter_documents([write_docs(tmp_path / "docs", DOCS)]), encoder, None)
+    retriever = Retriever(index, encoder, RetrievalConfig())
+
+    def found() -> str:
+        return " ".join(index.chunks[s.chunk_id].chunk.text for s in retriever.search_many(["江北嘴码头吞吐量"], 10)[0])
+
+    new = parse_document("harbour.txt", "江北嘴码头\n江北嘴码头2020年货物吞吐量达到600万吨。\n")
+    seen: list[str] = []
+    real = writes._upsert
+
+    def look_before_the_flip(into: MilvusIndex, collection: str, rows: list[dict[str, Any]]) -> None:
+        if collection == into.cols.documents:  # the new version's sentences are all written by now
+            seen.append(found())
+        real(into, collection, rows)
+
+    monkeypatch.setattr(writes, "_upsert", look_before_the_flip)
+    writes.write_document(index, new, prepare_documents([new], encoder, None)[0][0])
+    assert seen and "450万吨" in seen[0] and "600万吨" not in seen[0]
+    assert "600万吨" in found() and "450万吨" not in found()
+    assert index.documents.versions(["harbour.txt"]) == {"harbour.txt": content_version(new)}
+    assert open_milvus(target, model_id=encoder.model_id).document("harbour.txt").original == new.original
