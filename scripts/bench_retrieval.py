@@ -213,10 +213,9 @@ def no_answer_table(
     """Print "no source found" on held-out folds: unanswerable flagged / answerable flagged / precision."""
     print('\n"no source found", held out: unanswerable flagged / answerable flagged / precision, at the')
     print("fold model's threshold, then with P(answerable) under t")
-    print(
-        "\n| questions | lang | unanswerable / answerable | model threshold | t=0.1 | t=0.2 | t=0.3 | t=0.4 | t=0.5 |"
-    )
-    print(" t=0.6 | t=0.7 |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    thresholds = " | ".join(f"t={t:.1f}" for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
+    print(f"\n| questions | lang | unanswerable / answerable | model threshold | {thresholds} |")
+    print("|---|---|---|---|" + "---|" * 7)
     for name in table:
         dataset = DATASET.get(name, name)
         others = [o for o in indexes if DATASET.get(o, o) != dataset and o != "xquad_en_over_xquad_zh"]
