@@ -41,6 +41,14 @@ def _keep(hit: Hit, filters: Filters) -> bool:
     )
 
 
+def _narrowed(engine: Engine, filters: Filters | None) -> Engine:
+    """The engine searching within ``filters`` where its index can (the hits are filtered anyway)."""
+    if filters is None:
+        return engine
+    dates = [None if d is None else d.isoformat() for d in (filters.date_from, filters.date_to)]
+    return engine.narrowed(filters.sources(), dates[0], dates[1])
+
+
 def _reply(
     state: State, question: str, found: tuple[Sequence[Hit], bool | None], top_k: int, filters: Filters | None
 ) -> dict[str, object]:
@@ -70,7 +78,7 @@ def ask(body: AskRequest, state: State, engine: CurrentEngine) -> AskResponse:
     """
     check_question(state, body.question)
     check_top_k(state, body.top_k)
-    [found] = engine.ask_checked([body.question], _pool(body.top_k, body.filters is not None))
+    [found] = _narrowed(engine, body.filters).ask_checked([body.question], _pool(body.top_k, body.filters is not None))
     return AskResponse.model_validate(_reply(state, body.question, found, body.top_k, body.filters))
 
 
@@ -102,6 +110,7 @@ def answer_conversation(
     check_top_k(state, top_k)
     resolved = resolve_conversation(turns)
     pool = _pool(top_k, resolved.follow_up or filters is not None)
+    engine = _narrowed(engine, filters)
     if resolved.previous is None:
         [(hits, unanswerable)] = engine.ask_checked([resolved.query], pool)
     else:

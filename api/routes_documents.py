@@ -29,7 +29,7 @@ from api.schemas_documents import (
 )
 from api.uploads import REQUEST_BODY, incoming_document
 from qa.engine import Engine
-from qa.index import MEDIA_TYPES, StoredDocument, read_original
+from qa.index import MEDIA_TYPES, StoredDocument, original_file
 from qa.ingest import parse_document
 from qa.search import format_citations
 from qa.types import Document
@@ -82,7 +82,7 @@ def get_file(doc_id: DocId, engine: CurrentEngine, state: State) -> Response:
     if doc_id not in engine.index.documents and f"{doc_id}/file" in engine.index.documents:
         return JSONResponse(jsonable_encoder(get_document(f"{doc_id}/file", engine)))  # an id ending in /file
     doc = engine.index.document(doc_id)
-    data = read_original(state.settings.index_dir, doc)
+    data = original_file(engine.index, state.settings.index_dir, doc)
     name = quote(PurePosixPath(doc.id).name, safe="")
     headers = {"Content-Disposition": f"inline; filename*=UTF-8''{name}", "X-Content-Type-Options": "nosniff"}
     return Response(data, media_type=MEDIA_TYPES[doc.file_kind or ""], headers=headers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
@@ -17,10 +17,12 @@ from qa.index import (
     CorpusIndex,
     IndexSummary,
     add_documents,
+    choose_store,
     directory_state,
     load_index,
     load_user_dictionary,
     open_for_update,
+    open_index,
     read_current,
     remove_document,
     save_index,
@@ -28,7 +30,7 @@ from qa.index import (
     writing,
 )
 from qa.index.generations import open_segmented
-from qa.index.milvus import MilvusIndex, MilvusTarget, is_built, open_milvus, sync_milvus
+from qa.index.milvus import MilvusIndex, MilvusTarget, filter_expression, is_built, open_milvus, sync_milvus
 from qa.index.milvus import apply_changes as apply_milvus_changes
 from qa.index.reader import IndexReader
 from qa.index.segment_update import update_segmented
@@ -125,7 +127,7 @@ def build_index(
     keep_missing: bool = False,
     allow_empty: bool = False,
     progress: bool = False,
-    backend: IndexBackend = "memory",
+    backend: IndexBackend = "auto",
     kind: VectorKind = "auto",
     milvus: MilvusTarget | None = None,
 ) -> tuple[IndexReader, IndexSummary]:
@@ -136,15 +138,17 @@ def build_index(
     writer lock is held from reading the index to committing the new one, so no other writer's work
     is lost in between. Nothing is written when nothing changed, and the encoder is only used for
     what must be embedded (give a :class:`LazyEncoder` to load it only then). ``backend``
-    ``"segments"`` builds a segmented index (format 4) whose new vectors are of ``kind``; ``"milvus"``
-    writes the changed documents into the collections ``milvus`` names (``directory`` is not used).
+    ``"segments"`` builds a segmented index (format 5) whose new vectors are of ``kind``; ``"auto"``
+    keeps an existing index's store and picks one for a new index by the input's size
+    (:func:`qa.index.opening.choose_store`); ``"milvus"`` writes the changed documents into the
+    collections ``milvus`` names (``directory`` is not used).
     """
     found = iter_documents(list(paths))
     docs = found if allow_empty else require_documents(found, paths)
     if backend == "milvus":
         target = milvus or MilvusTarget()
         return sync_milvus(target, docs, encoder, cache, rebuild=rebuild, keep_missing=keep_missing, progress=progress)
-    if backend == "segments":
+    if choose_store(backend, directory, paths) == "segments":
         return update_segmented(
             directory, docs, encoder, cache, rebuild=rebuild, keep_missing=keep_missing, kind=kind, progress=progress
         )
@@ -216,6 +220,16 @@ class Engine:
         """The source sentences of a claim with a verdict each (see :mod:`qa.claims.verdicts`)."""
         fused = replace(self, reranker=None)  # the re-ranker is trained on questions, not claims
         return check_claim(self.index, claim, fused.ask(claim, max(_CLAIM_POOL, 3 * k)), k)
+
+    def narrowed(self, sources: Collection[str] | None, date_from: str | None, date_to: str | None) -> Engine:
+        """An engine whose dense searches keep to ``sources`` and the date range, where the index can (Milvus).
+
+        Hits outside them may still come back (from the lexical leg, or from a local index): the
+        caller drops them, as it does for any index.
+        """
+        if not isinstance(self.index, MilvusIndex) or (sources is None and date_from is None and date_to is None):
+            return self
+        return replace(self, index=self.index.restricted(filter_expression(sources, date_from, date_to)))
 
     def with_changes(
         self,
@@ -291,10 +305,10 @@ def open_engine(
                 backend=settings.index_backend,
                 kind=settings.vector_index,
             )
-    elif settings.index_backend == "segments":
-        index = open_segmented(settings.index_dir, model_id=encoder.model_id, nprobe=settings.ivf_nprobe)
     else:
-        index = load_index(settings.index_dir, model_id=encoder.model_id)
+        index = open_index(
+            settings.index_dir, setting=settings.index_backend, model_id=encoder.model_id, nprobe=settings.ivf_nprobe
+        )
     trained_for = settings.model == DEFAULT_MODEL_NAME  # both models learnt the default model's scores
     return Engine(
         index,

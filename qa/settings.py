@@ -26,9 +26,10 @@ def user_cache_dir() -> Path:
     return base / "chuchu"
 
 
-#: where an index lives: ``memory`` (loaded whole, format 3; ``local`` is the same), ``segments`` (on disk,
-#: read per hit, format 4) or ``milvus`` (collections in Milvus Lite or a Milvus server)
-IndexBackend = Literal["memory", "segments", "milvus", "local"]
+#: where an index lives: ``memory`` (loaded whole, format 3), ``segments`` (on disk, read per hit, format 5),
+#: ``auto`` (an existing index's own store; for a new one, by the input's size: qa.index.opening; ``local``
+#: is the same) or ``milvus`` (collections in Milvus Lite or a Milvus server)
+IndexBackend = Literal["auto", "memory", "segments", "milvus", "local"]
 
 
 class Settings(BaseSettings):
@@ -57,8 +58,9 @@ class Settings(BaseSettings):
         None, ge=1, description="Intra-op threads of the encoder, torch or ONNX (default: the engine's own choice)."
     )
     index_backend: IndexBackend = Field(
-        "memory",
-        description="Index store: memory (loaded whole; or local), segments (on disk, for large corpora), milvus.",
+        "auto",
+        description="Index store: memory (loaded whole), segments (on disk, read per hit), auto (by size; or"
+        " local), milvus.",
     )
     milvus_uri: str = Field(
         "var/milvus.db", description="With QA_INDEX_BACKEND=milvus: a Milvus Lite file, or http://host:19530."
@@ -70,7 +72,9 @@ class Settings(BaseSettings):
     vector_index: Literal["flat", "ivf", "auto"] = Field(
         "auto", description="Vector index type: flat (exact), ivf (IVF, fp16), auto (ivf from 100k sentences)."
     )
-    ivf_nprobe: int | None = Field(None, ge=1, description="IVF lists searched per query (default: nlist/16, >= 16).")
+    ivf_nprobe: int | None = Field(
+        None, ge=1, description="IVF lists searched per query (default: nlist/4 to 256 lists, nlist/8 above, >= 32)."
+    )
     user_dict: Path | None = Field(None, description="jieba user dictionary of domain terms.")
     host: str = "127.0.0.1"
     port: int = 8000

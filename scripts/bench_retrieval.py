@@ -13,6 +13,8 @@ written by scripts/train_ranker.py). "No source found" is scored on a sample of 
 questions asked of the other datasets' corpora (unanswerable) and on all of them over their own
 (answerable). Query latency (p50/p90 of single in-process questions) is measured on the seed
 corpus, fused order against re-ranked with the answerability model, interleaved in one run.
+The index's store and vector type follow QA_INDEX_BACKEND and QA_VECTOR_INDEX (flat against IVF:
+QA_INDEX_BACKEND=segments QA_VECTOR_INDEX=ivf, with another --out).
 """
 
 from __future__ import annotations
@@ -148,7 +150,9 @@ def main() -> None:
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--folds", type=Path, default=ROOT / "var" / "ranker" / "folds", help="held-out models")
     parser.add_argument("--passages", action="append", default=[], metavar="SET=N", help="a set's first N passages")
-    parser.add_argument("--backend", default="memory", choices=("memory", "segments", "milvus"), help="index store")
+    parser.add_argument(
+        "--backend", choices=("memory", "segments", "milvus"), help="index store (default: QA_INDEX_BACKEND)"
+    )
     args = parser.parse_args()
     apply_subsamples(args.passages, args.out / "subsets")
     for extra in args.extra:
@@ -173,7 +177,8 @@ def main() -> None:
                 encoder,
                 cache,
                 progress=sys.stderr.isatty(),
-                backend=args.backend,
+                backend=args.backend or settings.index_backend,
+                kind=settings.vector_index,
                 milvus=milvus_target(settings, out, name),
             )
             print(f"{name} index: {summary.describe()}", flush=True)

@@ -210,8 +210,8 @@ def _real_encoder() -> object:
     return load_encoder("multilingual-e5-small", model_dir=Settings().model_dir)
 
 
-def print_real_recall() -> None:
-    """Recall@10 of IVF against flat on the cached real embeddings of the bench sets."""
+def print_real_recall(model_id: str) -> None:
+    """Recall@10 of IVF against flat on the cached real embeddings (of ``model_id``) of the bench sets."""
     from embeddings import CACHE_FILE
     from qa.settings import Settings
 
@@ -220,7 +220,7 @@ def print_real_recall() -> None:
         folder = SHARED / "bench" / name
         with open(folder / "questions.jsonl", encoding="utf-8") as fh:
             sets[name] = (folder / "corpus.jsonl", [json.loads(line)["question"] for line in fh])
-    lines = scale_inproc.real_recall(Settings().cache_dir / CACHE_FILE, "multilingual-e5-small", sets)
+    lines = scale_inproc.real_recall(Settings().cache_dir / CACHE_FILE, model_id, sets)
     print(lines[0])
     print("| view | vectors | nlist | nprobe | recall@10 | top-1 same |\n|---|---|---|---|---|---|")
     print("\n".join(lines[1:]), flush=True)
@@ -240,7 +240,7 @@ def main() -> None:
     globals()["SHARED"] = args.shared
     real = _real_encoder() if args.real_queries else None
     if args.recall:
-        print_real_recall()
+        print_real_recall(str((real or _real_encoder()).model_id))
     work = args.out or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     asked = questions(args.queries)

@@ -1,6 +1,7 @@
 """Encoder speed of the default model: torch fp32 against ONNX Runtime fp32 and int8, 1 and 2 threads.
 
-Usage: python scripts/bench_speed.py [--sentences 2000] [--blocks 4] [--rounds 5] [--server] [--out FILE]
+Usage: python scripts/bench_speed.py [--sentences 2000] [--blocks 4] [--rounds 5] [--server]
+       [--index ENGINE:THREADS,...] [--before CHECKOUT] [--out FILE]
 
 One run, variants alternated so machine noise hits all alike: the sentences (cmrc2018_dev,
 segmented as ``qa index`` does) are split into blocks and every block is encoded by every
@@ -8,7 +9,10 @@ variant in rotated order (batch 32); each seed question is encoded alone by ever
 rotated order, ``--rounds`` times. Model load time, RSS and whether torch was imported are
 measured in a fresh child process per engine. Cosines are to torch fp32 (2 threads) on the same
 sentences. ``--server`` also starts ``qa serve`` on the seeds with each engine and reports its
-RSS and ``/v1/ask`` latency. Ratios are to torch fp32 with 2 threads in the same run.
+RSS and ``/v1/ask`` latency against the engine's bare query encode. ``--index onnx:2,torch:2``
+times ``qa index`` of the same sentences' documents as whole processes on a cold embedding
+cache, per engine and thread count, for this checkout and (``--before``) another one. Ratios
+are to torch fp32 with 2 threads in the same run; the load average is printed at both ends.
 """
 
 from __future__ import annotations
@@ -29,9 +33,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from speed_processes import first_documents, index_seconds, rss_mb, server_report  # noqa: E402
+
 from embeddings import Encoder, load_encoder  # noqa: E402
 from embeddings.encoders import load_onnx_default  # noqa: E402
-from qa.ingest import iter_documents, segment  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -39,29 +44,11 @@ BASELINE = "torch fp32 2t"
 ENGINES = {"torch fp32": ("torch", "fp32"), "onnx fp32": ("onnx", "fp32"), "onnx int8": ("onnx", "int8")}
 
 
-def rss_mb(pid: int | str = "self") -> float:
-    """Resident set size of a process in MiB (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def load_variant(engine: str, precision: str, threads: int | None, model_dir: Path) -> Encoder:
     """One variant of the default model."""
     if engine == "torch":
         return load_encoder(None, model_dir=model_dir, backend="torch", device="cpu", threads=threads)
     return load_onnx_default(model_dir, precision=precision, threads=threads)
-
-
-def sentences(shared: Path, limit: int) -> list[str]:
-    """The first ``limit`` sentences of cmrc2018_dev, segmented as ``qa index`` segments them."""
-    out: list[str] = []
-    for doc in iter_documents([shared / "bench" / "cmrc2018_dev" / "corpus.jsonl"]):
-        out += [chunk.text for chunk in segment(doc)]
-        if len(out) >= limit:
-            break
-    return out[:limit]
 
 
 def questions(shared: Path) -> list[str]:
@@ -148,54 +135,6 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _qa(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from api.cli import app; app()", *args]
-
-
-def _post(url: str, payload: dict[str, object]) -> None:
-    import urllib.request
-
-    request = urllib.request.Request(url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as reply:
-        reply.read()
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 600) -> None:
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as reply:
-                if reply.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise RuntimeError(f"server did not become ready at {url}")
-
-
-def server_report(backend: str, qs: list[str], rounds: int, workdir: Path, port: int) -> dict[str, object]:
-    """RSS and ``/v1/ask`` latency of ``qa serve`` on the seeds with one engine."""
-    index = workdir / f"index-{backend}"
-    env = dict(os.environ, QA_ENCODER_BACKEND=backend, PYTHONPATH=str(ROOT))
-    subprocess.run(_qa("index", str(ROOT / "seeds"), "--index", str(index)), env=env, check=True, capture_output=True)
-    serve = _qa("serve", "--index", str(index), "--port", str(port))
-    proc = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
-        started_rss = rss_mb(proc.pid)
-        times = []
-        for step in range(rounds * len(qs)):
-            started = time.perf_counter()
-            _post(f"http://127.0.0.1:{port}/v1/ask", {"question": qs[step % len(qs)], "top_k": 5})
-            times.append((time.perf_counter() - started) * 1000)
-        return {"rss_start_mb": started_rss, "rss_mb": rss_mb(proc.pid), "ask_ms": times}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def table(speed: dict[str, dict], latency: dict[str, list[float]], fresh: dict[str, dict]) -> str:
     base_speed, base_p50 = speed[BASELINE]["sent_s"], statistics.median(latency[BASELINE])
     reference = speed[BASELINE]["vectors"]
@@ -216,6 +155,42 @@ def table(speed: dict[str, dict], latency: dict[str, list[float]], fresh: dict[s
     return "\n".join(lines)
 
 
+def index_table(roots: dict[str, Path], engines: list[str], corpus: Path, n: int, model_dir: Path, bare: float) -> str:
+    """``qa index`` end to end (whole process, cold cache) per code and engine, alternated, against ``bare``."""
+    lines = [
+        f"| qa index of {n} sentences, cold cache | code | wall s | sent/s | × bare torch fp32 2t |",
+        "|---|---|---|---|---|",
+    ]
+    runs = [(label, root, engine) for engine in engines for label, root in roots.items()]
+    work = Path(tempfile.mkdtemp(prefix="chuchu-bench-index-"))
+    for label, root, engine in runs:
+        backend, threads = engine.split(":")
+        seconds = index_seconds(root, backend, int(threads), corpus, work, model_dir)
+        rate = n / seconds
+        lines.append(f"| {backend} {threads}t | {label} | {seconds:.1f} | {rate:.1f} | {rate / bare:.2f}× |")
+        print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
+def server_table(root: Path, qs: list[str], rounds: int, port: int, model_dir: Path, bare_p50: dict[str, float]) -> str:
+    """``qa serve`` on the seeds per engine: RSS and /v1/ask latency, against the engine's bare query encode."""
+    lines = [
+        "| qa serve on the seeds | RSS MB at start / after | /v1/ask p50 / p99 ms | × bare query p50 |",
+        "|---|---|---|---|",
+    ]
+    for backend, bare_name in (("torch", "torch fp32 2t"), ("onnx", "onnx int8 2t")):
+        work = Path(tempfile.mkdtemp(prefix="chuchu-bench-serve-"))
+        got = server_report(root, backend, qs, rounds, work, port, model_dir)
+        ask = got["ask_ms"]
+        assert isinstance(ask, list)
+        p50 = statistics.median(ask)
+        lines.append(
+            f"| {backend} | {got['rss_start_mb']:.0f} / {got['rss_mb']:.0f} | {p50:.1f} / {percentile(ask, 0.99):.1f} "
+            f"| {p50 / bare_p50[bare_name]:.2f}× |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sentences", type=int, default=2000)
@@ -225,6 +200,8 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=SHARED, help="the shared folder with bench/ and eval/")
     parser.add_argument("--server", action="store_true", help="also measure qa serve on the seeds per engine")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--index", default="", metavar="ENGINE:THREADS,...", help="qa index runs, e.g. onnx:2,torch:2")
+    parser.add_argument("--before", type=Path, default=None, help="another checkout: its qa index measured too")
     parser.add_argument("--out", type=Path, default=None, help="also write the report here")
     parser.add_argument("--child", nargs=2, metavar=("ENGINE", "PRECISION"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -232,21 +209,24 @@ def main() -> None:
     if args.child:
         print(json.dumps(child_report(args.child[0], args.child[1], model_dir)))
         return
+    load_before = os.getloadavg()
+    corpus = Path(tempfile.mkdtemp(prefix="chuchu-bench-corpus-")) / "corpus.jsonl"
+    texts = first_documents(args.shared / "bench" / "cmrc2018_dev" / "corpus.jsonl", args.sentences, corpus)
     fresh = fresh_process_reports(model_dir)
-    variants, texts, qs = make_variants(model_dir), sentences(args.shared, args.sentences), questions(args.shared)
-    report = table(throughput(variants, texts, args.blocks), query_latency(variants, qs, args.rounds), fresh)
-    report = f"{len(texts)} cmrc2018_dev sentences, {len(qs)} seed questions × {args.rounds}\n\n{report}"
+    variants, qs = make_variants(model_dir), questions(args.shared)
+    speed, latency = throughput(variants, texts, args.blocks), query_latency(variants, qs, args.rounds)
+    report = f"{len(texts)} cmrc2018_dev sentences, {len(qs)} seed questions × {args.rounds}\n\n"
+    report += table(speed, latency, fresh)
+    print(report, flush=True)
+    if args.index:
+        roots = {"this": ROOT, **({"before": args.before.resolve()} if args.before else {})}
+        bare = speed[BASELINE]["sent_s"]
+        report += "\n\n" + index_table(roots, args.index.split(","), corpus, len(texts), model_dir, bare)
     if args.server:
-        report += "\n\n| qa serve on the seeds | RSS MB at start / after | /v1/ask p50 / p99 ms |\n|---|---|---|"
-        for backend in ("torch", "onnx"):
-            work = Path(tempfile.gettempdir()) / "chuchu-bench-speed"
-            got = server_report(backend, qs, args.rounds, work, args.port)
-            ask = got["ask_ms"]
-            assert isinstance(ask, list)
-            report += (
-                f"\n| {backend} | {got['rss_start_mb']:.0f} / {got['rss_mb']:.0f} | "
-                f"{statistics.median(ask):.1f} / {percentile(ask, 0.99):.1f} |"
-            )
+        bare_p50 = {name: statistics.median(times) for name, times in latency.items()}
+        report += "\n\n" + server_table(ROOT, qs, args.rounds, args.port, model_dir, bare_p50)
+    load_after = os.getloadavg()
+    report += f"\n\nload average (1, 5, 15 min) at start {load_before}, at the end {load_after}"
     print(report)
     if args.out:
         args.out.write_text(report + "\n", encoding="utf-8")

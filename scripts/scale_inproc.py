@@ -7,7 +7,7 @@
   over the same stored vectors, for the bench questions' (fake) vectors.
 - :func:`real_recall`: recall@10 of IVF against flat on real embeddings: the sentence and
   context vectors of the bench corpora found in the embedding cache, searched with the cached
-  vectors of their questions (model id ``<model>:query``), for several ``nprobe``.
+  vectors of their questions (model id ``<model>:query``), for several ``nlist`` and ``nprobe``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 from embeddings import EmbeddingCache, Encoder, FakeEncoder, content_key
 from embeddings.vector_index.segment import SegmentVectors, default_nprobe, ivf_lists, write_segment_vectors
 from qa.engine import Engine
-from qa.index import load_index
+from qa.index import open_index
 from qa.index.generations import open_segmented
 from qa.index.reader import IndexReader
 from qa.ingest import context_texts, iter_documents, segment
@@ -55,7 +55,7 @@ def query_latency(
 ) -> dict[str, float]:
     """p50/p99 (ms) of one question at a time, in process, without and (given ``real``) with query encoding."""
     fake = FakeEncoder(dim)
-    index: IndexReader = open_segmented(index_dir) if backend == "segments" else load_index(index_dir)
+    index: IndexReader = open_index(index_dir, setting=backend)
     out: dict[str, float] = {}
     encoders: list[tuple[str, object]] = [("inproc", fake)] + (
         [("inproc_enc", _TimedEncoder(real, fake))] if real else []
@@ -128,15 +128,14 @@ def real_recall(cache_path: Path, model_id: str, sets: dict[str, tuple[Path, lis
     lines = [f"real embeddings of {', '.join(sets)}: {len(queries)} cached questions"]
     for view, data in (("sentence", np.vstack([p[0] for p in parts])), ("context", np.vstack([p[1] for p in parts]))):
         with tempfile.TemporaryDirectory() as tmp:
-            write_segment_vectors(Path(tmp) / "ivf.faiss", data, "ivf")
             write_segment_vectors(Path(tmp) / "flat.faiss", data, "flat")
             exact = SegmentVectors(Path(tmp) / "flat.faiss").search(queries, k)[1]
-            nlist = ivf_lists(len(data))
-            for nprobe in sorted({8, default_nprobe(nlist), 32, 64}):
-                ivf = SegmentVectors(Path(tmp) / "ivf.faiss", nprobe=nprobe)
-                got = ivf.search(queries, k)[1]
-                top1 = float(np.mean(got[:, 0] == exact[:, 0]))
-                lines.append(
-                    f"| {view} | {len(data)} | {nlist} | {nprobe} | {recall_at(got, exact):.4f} | {top1:.4f} |"
-                )
+            for nlist in sorted({ivf_lists(len(data)), 64, 128, 256}):
+                write_segment_vectors(Path(tmp) / "ivf.faiss", data, "ivf", nlist=nlist)
+                for nprobe in sorted({nlist // 16, nlist // 8, default_nprobe(nlist), nlist // 4}):
+                    got = SegmentVectors(Path(tmp) / "ivf.faiss", nprobe=nprobe).search(queries, k)[1]
+                    top1 = float(np.mean(got[:, 0] == exact[:, 0]))
+                    lines.append(
+                        f"| {view} | {len(data)} | {nlist} | {nprobe} | {recall_at(got, exact):.4f} | {top1:.4f} |"
+                    )
     return lines

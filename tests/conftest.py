@@ -22,6 +22,17 @@ if TYPE_CHECKING:
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--store segments`` makes every new index built with the ``auto`` store a segmented one."""
+    parser.addoption("--store", choices=("auto", "segments"), default="auto", help="store of new auto-built indexes")
+
+
+@pytest.fixture(autouse=True)
+def _store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.config.getoption("--store") == "segments":
+        monkeypatch.setattr("qa.index.opening.SEGMENTS_FROM_BYTES", 0)
+
+
 @pytest.fixture(scope="session")
 def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings of an index of the seeds built with the real default model (built here, once)."""

@@ -38,19 +38,22 @@ def fake_app(
     docs: dict[str, str],
     *,
     encoder: FakeEncoder | None = None,
-    backend: IndexBackend = "memory",
+    backend: IndexBackend | None = None,
     **settings: object,
 ) -> FastAPI:
     """An app over ``docs`` written and indexed under ``root`` with the fake encoder (given or new).
 
-    ``settings`` override the defaults: the index and cache under ``root``, model ``fake``.
-    ``backend`` ``"milvus"`` keeps the index in a Milvus Lite file of its own under ``root``.
+    ``settings`` override the defaults: the index and cache under ``root``, model ``fake``; the index
+    is of ``backend`` (given, else ``QA_INDEX_BACKEND``); ``"milvus"`` keeps it in a Milvus Lite
+    file of its own under ``root``.
     """
     encoder = encoder or FakeEncoder()
     milvus = MilvusTarget(str(root / "milvus.db"))
-    corpus = write_docs(root / "docs", docs)
-    index, _ = build_index([corpus], root / "index", encoder, None, backend=backend, milvus=milvus)
     values: dict[str, object] = {"index_dir": root / "index", "cache_dir": root / "cache", "model": "fake"}
-    values |= {"index_backend": backend, "milvus_uri": milvus.uri, **settings}
+    values |= {"milvus_uri": milvus.uri, **settings}
+    if backend is not None:
+        values["index_backend"] = backend
     config = Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    docs_dir = write_docs(root / "docs", docs)
+    index, _ = build_index([docs_dir], root / "index", encoder, None, backend=config.index_backend, milvus=milvus)
     return create_app(config, Engine(index, encoder, RetrievalConfig()))

@@ -1,5 +1,6 @@
-"""An encoder for the default model on ONNX Runtime (no torch): tokenize with ``tokenizers``,
-run the exported graph, mean-pool over the attention mask, L2-normalize.
+"""An encoder for the default model on ONNX Runtime (no torch): tokenize (the compact Unigram
+search of :mod:`embeddings.e5.unigram`, the ids of ``tokenizer.json``), run the exported graph,
+mean-pool over the attention mask, L2-normalize.
 
 It gives the torch path's vectors (fp32: cosine 1.0000) with the same prompts ``query: `` /
 ``passage: ``, truncation at 512 tokens and length-sorted batches.
@@ -9,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
 from embeddings.e5 import DEFAULT_MODEL_NAME, PROMPTS, Progress
 from embeddings.e5.onnx_export import ONNX_FILE, TOKENIZER_FILE, ensure_onnx_model
+from embeddings.e5.unigram import UnigramTokenizer
 from embeddings.encoders.base import as_text_list, l2_normalize
 from embeddings.errors import EncoderError, ProvisionError
 
@@ -29,7 +30,6 @@ class OnnxEncoder:
         """Load ``folder/model.onnx`` and ``folder/tokenizer.json``; ``threads``: intra-op threads (None: ORT's)."""
         try:
             import onnxruntime as ort
-            from tokenizers import Tokenizer
         except ImportError as exc:
             raise EncoderError(
                 f"the ONNX engine needs onnxruntime ({exc}); install it or use the torch engine"
@@ -40,16 +40,12 @@ class OnnxEncoder:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         try:
             self._session = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
-            self._tokenizer: Any = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+            self._tokenizer = UnigramTokenizer(folder / TOKENIZER_FILE)
+        except EncoderError:
+            raise
         except Exception as exc:
             raise EncoderError(f"cannot load the ONNX model in {folder} ({type(exc).__name__}: {exc})") from exc
-        self._tokenizer.encode_special_tokens = True  # a literal "<s>" in the text is text, as in the torch path
-        self._tokenizer.enable_truncation(_MAX_TOKENS)
-        self._tokenizer.no_padding()
-        pad_id = self._tokenizer.token_to_id("<pad>")
-        if pad_id is None:
-            raise EncoderError(f"{folder / TOKENIZER_FILE} has no <pad> token")
-        self._pad_id = int(pad_id)
+        self._pad_id = self._tokenizer.pad
         self.model_id = model_id
         self.threads = threads
         self.dim = int(self._session.get_outputs()[0].shape[-1])
@@ -70,12 +66,12 @@ class OnnxEncoder:
         out = np.zeros((len(items), self.dim), dtype=np.float32)
         if not items:
             return out
-        encodings = self._tokenizer.encode_batch([prompt + text for text in items])
-        order = sorted(range(len(items)), key=lambda i: -len(encodings[i].ids))  # little padding per batch
+        encodings = [self._tokenizer.encode(prompt + text, _MAX_TOKENS) for text in items]
+        order = sorted(range(len(items)), key=lambda i: -len(encodings[i]))  # little padding per batch
         with tqdm(total=len(items), desc="embedding", unit="text", disable=None if progress else True) as bar:
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
-                out[rows] = self._run([encodings[i].ids for i in rows])
+                out[rows] = self._run([encodings[i] for i in rows])
                 bar.update(len(rows))
         return out
 

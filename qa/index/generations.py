@@ -3,7 +3,7 @@
 ::
 
     DIR/CURRENT                        the live generation's name, replaced with one os.replace
-    DIR/gen-000007/manifest.json       format 3: model, versions, the segments in order and what
+    DIR/gen-000007/manifest.json       format 5: model, versions, the segments in order and what
                                        each lost since it was written, checksums of the files below
     DIR/gen-000007/seg-000003.deleted.npy   deleted rows of a segment (one small file per segment)
     DIR/segments/seg-000003/           one segment (qa.index.segment), never changed once written
@@ -36,7 +36,7 @@ from qa.index.postings import load_array
 from qa.index.segment import INFO, Segment, file_sha256
 from qa.index.segmented import LiveSegment, SegmentedIndex
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 SEGMENTS = "segments"

@@ -142,11 +142,13 @@ def commit(directory: Path, generation: Path) -> None:
 
 def remove_leftovers(directory: Path) -> None:
     """Remove what no reader needs: uncommitted or replaced generations, temporary pointers and,
-    once a generation is committed, a format-2 index's files (call with the writer lock held)."""
+    once a generation is committed, a format-2 index's files and the segments of a segmented index it
+    replaced (the memory store calls this with the writer lock held)."""
     current = read_current(directory)
     for path in directory.iterdir():
         name = path.name
-        if (_GENERATION.fullmatch(name) and name != current) or (current is not None and name in LEGACY_NAMES):
+        replaced = current is not None and (name in LEGACY_NAMES or name == "segments")
+        if (_GENERATION.fullmatch(name) and name != current) or replaced:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
         elif _POINTER_TMP.fullmatch(name):
             path.unlink()

@@ -116,6 +116,12 @@ class SegmentedLexical:
         self._live = sum(len(p.postings) - int(p.deleted.sum()) for p in self.parts)
         total = sum(int(np.asarray(p.postings.lengths, np.int64)[~p.deleted].sum()) for p in self.parts)
         self._avg = total / self._live if self._live else 1.0
+        self._any_deleted = [bool(p.deleted.any()) for p in self.parts]
+        # each row's length part of the BM25 denominator, k1 (1 - b + b dl / avgdl), computed once
+        self._norms = [
+            (K1 * ((1 - B) + B * np.asarray(p.postings.lengths, np.float32) / self._avg)).astype(np.float32)
+            for p in self.parts
+        ]
         self._lock = threading.Lock()
         self._last: tuple[tuple[str, ...], dict[str, list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]]] | None = (
             None
@@ -123,12 +129,13 @@ class SegmentedLexical:
 
     def _live_postings(self, token: str) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
         out = []
-        for part in self.parts:
+        for part, deletions, norms in zip(self.parts, self._any_deleted, self._norms, strict=True):
             rows, tf = part.postings.postings(token)
-            keep = ~part.deleted[rows]
-            if keep.any():
-                rows = rows[keep]
-                out.append((part.base, rows, tf[keep], np.asarray(part.postings.lengths[rows], np.float32)))
+            if deletions and len(rows):
+                keep = ~part.deleted[rows]
+                rows, tf = rows[keep], tf[keep]
+            if len(rows):
+                out.append((part.base, rows, tf, norms[rows]))
         return out
 
     def _found(self, query_tokens: Sequence[str]) -> dict[str, list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]]:
@@ -156,8 +163,7 @@ class SegmentedLexical:
             df = sum(len(rows) for _, rows, _, _ in hits)
             if not df:
                 continue
-            idf = math.log(1 + (self._live - df + 0.5) / (df + 0.5))
-            for base, rows, tf, lengths in hits:
-                part = tf / (K1 * ((1 - B) + B * lengths / self._avg) + tf)
-                out[base + rows] += np.float32(idf) * part.astype(np.float32)
+            idf = np.float32(math.log(1 + (self._live - df + 0.5) / (df + 0.5)))
+            for base, rows, tf, norms in hits:
+                out[base + rows] += idf * (tf / (norms + tf))
         return out

@@ -2,9 +2,10 @@
 
 A segment folder, written once by :class:`SegmentWriter` and never changed::
 
-    store.sqlite       documents (id, checksum, metadata, original text, first row, row count),
-                       chunks (one sentence a row: offsets, the cited text where it differs from the
-                       clean one, line, heading, lexical tokens, embedding keys),
+    store.sqlite       documents (id, checksum, metadata, original text, first row, row count, page
+                       starts, the kind of file it was read from), files (the PDF or DOCX bytes of a
+                       binary document), chunks (one sentence a row: offsets, the cited text where it
+                       differs from the clean one, line, page, heading, lexical tokens, embedding keys),
                        terms (where each token's postings start)
     lex_*.npy          BM25 postings (see qa.index.postings), memory-mapped
     sentence.faiss     the vectors of the sentences alone, rows 0..n-1 (embeddings.vector_index.segment)
@@ -40,13 +41,14 @@ CONTEXT_FILE = "context.faiss"
 INFO = "segment.json"
 _SCHEMA = """
 CREATE TABLE documents (id TEXT PRIMARY KEY, checksum TEXT NOT NULL, meta TEXT NOT NULL, text TEXT NOT NULL,
-                        first INTEGER NOT NULL, count INTEGER NOT NULL);
+                        first INTEGER NOT NULL, count INTEGER NOT NULL, pages TEXT, file_kind TEXT);
+CREATE TABLE files (id TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE chunks (row INTEGER PRIMARY KEY, source TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL,
                      end INTEGER NOT NULL, text TEXT NOT NULL, cited TEXT, line INTEGER NOT NULL,
-                     paragraph INTEGER NOT NULL, heading TEXT NOT NULL, tokens TEXT NOT NULL, key TEXT NOT NULL,
-                     context_key TEXT NOT NULL);
+                     paragraph INTEGER NOT NULL, heading TEXT NOT NULL, page INTEGER, tokens TEXT NOT NULL,
+                     key TEXT NOT NULL, context_key TEXT NOT NULL);
 """
-_CHUNK_COLUMNS = "row, source, idx, start, end, text, cited, line, paragraph, heading, key, context_key"
+_CHUNK_COLUMNS = "row, source, idx, start, end, text, cited, line, paragraph, heading, page, key, context_key"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class SegmentDocument:
     meta: DocumentMeta
     first: int
     count: int
+    pages: tuple[int, ...] = ()
+    file_kind: str | None = None  # "pdf" / "docx": the segment keeps the file's bytes
 
 
 @dataclass(frozen=True)
@@ -108,11 +112,13 @@ class SegmentWriter:
         chunks: Sequence[tuple[Chunk, list[str], str, str]],
         vectors: np.ndarray,
         context_vectors: np.ndarray,
+        file_data: bytes | None = None,
     ) -> None:
-        """Append one document: its sentences (chunk, tokens, key, context key) and their two vectors each."""
+        """Append one document: its sentences (chunk, tokens, key, context key) and their two vectors each,
+        and the bytes of the file it was read from where ``doc.file_kind`` names one."""
         first = self.rows
         self._db.execute(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc.id,
                 doc.checksum,
@@ -120,10 +126,14 @@ class SegmentWriter:
                 doc.original,
                 first,
                 len(chunks),
+                json.dumps(list(doc.pages)) if doc.pages else None,
+                doc.file_kind,
             ),
         )
+        if doc.file_kind is not None and file_data is not None:
+            self._db.execute("INSERT INTO files VALUES (?, ?)", (doc.id, file_data))
         self._db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     first + i,
@@ -136,6 +146,7 @@ class SegmentWriter:
                     c.line,
                     c.paragraph,
                     json.dumps(list(c.heading), ensure_ascii=False),
+                    c.page,
                     json.dumps(tokens, ensure_ascii=False),
                     key,
                     ckey,
@@ -190,11 +201,13 @@ class Segment:
                     f"{folder.name}/{name} has {(folder / name).stat().st_size} bytes, not {expected['bytes']}"
                 )
         self.rows = int(self.info["rows"])
-        uri = f"{(folder / STORE).as_uri()}?mode=ro&immutable=1"
+        uri = f"{(folder / STORE).absolute().as_uri()}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file now, not at the first hit
         self._lock = threading.Lock()
         self.sentence = SegmentVectors(folder / SENTENCE_FILE, nprobe=nprobe)
         self.context = SegmentVectors(folder / CONTEXT_FILE, nprobe=nprobe)
+        self.term = lru_cache(maxsize=65536)(self._term)
         self.postings = SegmentPostings(folder, self.term)
         self.document = lru_cache(maxsize=512)(self._document)
 
@@ -212,17 +225,24 @@ class Segment:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
-    def term(self, token: str) -> tuple[int, int] | None:
-        """(start, count) of a token's postings, or None."""
+    def _term(self, token: str) -> tuple[int, int] | None:
+        """(start, count) of a token's postings, or None (``term`` is this, with the lookups kept)."""
         found = self._query("SELECT start, count FROM terms WHERE token = ?", (token,))
         return (int(found[0][0]), int(found[0][1])) if found else None
 
     def _document(self, doc_id: str) -> SegmentDocument | None:
-        found = self._query("SELECT id, text, checksum, meta, first, count FROM documents WHERE id = ?", (doc_id,))
+        sql = "SELECT id, text, checksum, meta, first, count, pages, file_kind FROM documents WHERE id = ?"
+        found = self._query(sql, (doc_id,))
         if not found:
             return None
-        i, text, checksum, meta, first, count = found[0]
-        return SegmentDocument(i, text, checksum, meta_from_dict(json.loads(meta)), first, count)
+        i, text, checksum, meta, first, count, pages, kind = found[0]
+        pages_ = tuple(json.loads(pages)) if pages else ()
+        return SegmentDocument(i, text, checksum, meta_from_dict(json.loads(meta)), first, count, pages_, kind)
+
+    def file_data(self, doc_id: str) -> bytes | None:
+        """The bytes of the PDF or DOCX file a document of this segment was read from, or None."""
+        found = self._query("SELECT data FROM files WHERE id = ?", (doc_id,))
+        return bytes(found[0][0]) if found else None
 
     def document_ids(self) -> list[str]:
         """Every document id of the segment."""
@@ -240,10 +260,9 @@ class Segment:
         return [found[int(r)] for r in rows]
 
     def _chunk(self, row: tuple[Any, ...]) -> SegmentChunk:
-        r, source, idx, start, end, text, cited, line, paragraph, heading, key, ckey = row
-        chunk = Chunk(
-            source, idx, start, end, text, text if cited is None else cited, line, paragraph, tuple(json.loads(heading))
-        )
+        r, source, idx, start, end, text, cited, line, paragraph, heading, page, key, ckey = row
+        cited = text if cited is None else cited
+        chunk = Chunk(source, idx, start, end, text, cited, line, paragraph, tuple(json.loads(heading)), page)
         return SegmentChunk(r, chunk, key, ckey)
 
     def tokens(self, first: int, count: int) -> list[list[str]]:

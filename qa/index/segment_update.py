@@ -22,16 +22,20 @@ from qa.types import Document
 log = logging.getLogger(__name__)
 
 
-def _reusable(directory: Path, encoder: Encoder) -> bool:
-    """Whether the stored documents can be kept (same model, segmenter, context, tokenizer and context view)."""
-    manifest = read_manifest(directory)
-    if manifest.get("model_id") != encoder.model_id:
+def _check_model(directory: Path, built_with: str, encoder: Encoder) -> None:
+    """Refuse to add vectors of another model (this loads a lazy encoder: call it only when embedding)."""
+    if built_with != encoder.model_id:
         raise IndexMismatchError(
-            f"{directory}: index was built with model {manifest.get('model_id')!r}, not {encoder.model_id!r}; "
+            f"{directory}: index was built with model {built_with!r}, not {encoder.model_id!r}; "
             f"use that model or rebuild it with: qa index PATH --index {directory} --rebuild"
         )
-    versions = [manifest.get(f"{part}_version") for part in ("segmenter", "context", "tokenizer")]
-    return versions == [SEGMENTER_VERSION, CONTEXT_VERSION, TOKENIZER_VERSION] and (
+
+
+def _reusable(directory: Path) -> bool:
+    """Whether the stored documents can be kept (same segmenter, context, tokenizer and context view)."""
+    manifest = read_manifest(directory)
+    versions = (manifest.get("segmenter_version"), manifest.get("context_version"), manifest.get("tokenizer_version"))
+    return versions == (SEGMENTER_VERSION, CONTEXT_VERSION, TOKENIZER_VERSION) and (
         manifest.get("context_view") == CONTEXT_VIEW
     )
 
@@ -65,7 +69,7 @@ def update_segmented(
     started = time.perf_counter()
     if (directory / MANIFEST).is_file() and not is_segmented(directory) and not rebuild:
         log.warning("%s: index format is outdated; rebuilding it", directory)
-    if rebuild or not is_segmented(directory) or not _reusable(directory, encoder):
+    if rebuild or not is_segmented(directory) or not _reusable(directory):
         counted: list[int] = []
 
         def counting(stream: Iterable[Document]) -> Iterable[Document]:
@@ -78,7 +82,7 @@ def update_segmented(
         )
         seconds = time.perf_counter() - started
         return index, IndexSummary(len(counted), 0, 0, 0, len(index.chunks), embedded, reused, seconds)
-    index = open_segmented(directory, model_id=encoder.model_id)
+    index = open_segmented(directory)
     changed: list[Document] = []
     seen: set[str] = set()
     added = updated = unchanged = 0
@@ -92,6 +96,8 @@ def update_segmented(
         changed.append(doc)
     missing = [] if keep_missing else [d for d in index.documents if d not in seen]
     embedded = reused = 0
+    if changed:
+        _check_model(directory, index.model_id, encoder)
     if changed or missing:
         index, embedded, reused = apply_changes(directory, index, changed, missing, encoder, cache, kind=kind)
     seconds = time.perf_counter() - started

@@ -49,6 +49,7 @@ class Prepared:
     chunks: list[ChunkRecord]
     vectors: np.ndarray
     context_vectors: np.ndarray
+    file_data: bytes | None = None
 
 
 def prepare_documents(
@@ -68,10 +69,11 @@ def prepare_documents(
         )
         segmented.append((chunks, doc.meta))
     sentences, contexts, stats = embed_views(segmented, encoder, cache, progress=progress)
-    out = [
-        Prepared(SegmentDocument(doc.id, doc.original, doc.checksum, doc.meta, 0, len(rs)), rs, own, context)
-        for doc, rs, own, context in zip(docs, records, sentences, contexts, strict=True)
-    ]
+    out = []
+    for doc, rs, own, context in zip(docs, records, sentences, contexts, strict=True):
+        kind, data = (doc.file.kind, doc.file.data) if doc.file is not None else (None, None)
+        stored = SegmentDocument(doc.id, doc.original, doc.checksum, doc.meta, 0, len(rs), doc.pages, kind)
+        out.append(Prepared(stored, rs, own, context, data))
     return out, stats.embedded, stats.reused
 
 
@@ -116,7 +118,7 @@ def build_segmented(
                 prepared, e, r = prepare_documents(batch, encoder, cache, progress=progress)
                 embedded, reused = embedded + e, reused + r
                 for p in prepared:
-                    writer.add(p.doc, p.chunks, p.vectors, p.context_vectors)
+                    writer.add(p.doc, p.chunks, p.vectors, p.context_vectors, p.file_data)
             writer.finish(kind)
         except BaseException:
             writer.abandon()
@@ -132,7 +134,7 @@ def build_segmented(
 def _write_prepared(directory: Path, prepared: Sequence[Prepared], dim: int, kind: VectorKind) -> Segment:
     writer = SegmentWriter(new_segment_folder(directory), dim)
     for p in prepared:
-        writer.add(p.doc, p.chunks, p.vectors, p.context_vectors)
+        writer.add(p.doc, p.chunks, p.vectors, p.context_vectors, p.file_data)
     writer.finish(kind)
     return Segment(writer.folder)
 
@@ -155,7 +157,7 @@ def apply_changes(
     """
     with writing(directory):
         if read_manifest(directory)["generation"] != index.manifest.get("generation"):
-            index = open_segmented(directory, model_id=encoder.model_id)
+            index = open_segmented(directory, model_id=index.model_id)
         deleted = {id(p): (set(p.deleted_rows.tolist()), set(p.deleted_docs)) for p in index.parts}
         for doc_id in [*removals, *(d.id for d in upserts)]:
             found = index.documents.find(doc_id)
@@ -213,7 +215,7 @@ def _merge_smallest(directory: Path, parts: list[LiveSegment], dim: int) -> list
                 part.segment.sentence.reconstruct(np.array(rows)),
                 part.segment.context.reconstruct(np.array(rows)),
             )
-            writer.add(doc, records, *vectors)
+            writer.add(doc, records, *vectors, part.segment.file_data(doc_id) if doc.file_kind else None)
     writer.finish("flat")
     merged = LiveSegment(Segment(writer.folder), 0, _rows(set()), frozenset())
     first = min(chosen)

@@ -11,18 +11,19 @@ generation and opens a new view, so a reader keeps a consistent index for as lon
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from embeddings.vector_index.segment import Excluded, SegmentVectors
-from qa.errors import NotFoundError
+from qa.errors import IndexMismatchError, NotFoundError
 from qa.index.lexical import RowLexical
+from qa.index.originals import read_original
 from qa.index.postings import LexicalPart, SegmentedLexical
 from qa.index.reader import IndexReader
 from qa.index.segment import Segment, SegmentChunk, SegmentDocument
@@ -60,7 +61,8 @@ class LiveSegment:
 
 def _stored(live: LiveSegment, doc: SegmentDocument) -> StoredDocument:
     first = live.base + doc.first
-    return StoredDocument(doc.id, doc.original, doc.checksum, doc.meta, tuple(range(first, first + doc.count)))
+    chunk_ids = tuple(range(first, first + doc.count))
+    return StoredDocument(doc.id, doc.original, doc.checksum, doc.meta, chunk_ids, doc.pages, doc.file_kind)
 
 
 class DocumentsView(Mapping[str, StoredDocument]):
@@ -105,7 +107,7 @@ class ChunksView(Mapping[int, IndexedChunk]):
         """A view over ``parts``."""
         self._parts = parts
         self._bases = np.array([p.base for p in parts], dtype=np.int64)
-        self._cache: OrderedDict[int, SegmentChunk] = OrderedDict()
+        self._cache: dict[int, SegmentChunk] = {}
         self._lock = threading.Lock()
 
     def locate(self, chunk_id: int) -> tuple[LiveSegment, int] | None:
@@ -132,20 +134,21 @@ class ChunksView(Mapping[int, IndexedChunk]):
     def many(self, chunk_ids: Sequence[int] | np.ndarray) -> list[SegmentChunk]:
         """The sentences of ``chunk_ids`` in that order (KeyError if one is not live).
 
-        Sentences read lately come from a cache; the others are read with one query a segment.
+        Sentences read lately come from a cache (emptied when it holds :data:`_CACHED_CHUNKS`); the
+        others are read with one query a segment.
         """
+        ids = [int(c) for c in chunk_ids]
+        get = self._cache.get
+        cached = [get(c) for c in ids]
+        missing = [c for c, hit in zip(ids, cached, strict=True) if hit is None]
+        if not missing:
+            return cached  # type: ignore[return-value]
+        read = dict(zip(missing, self._read(missing), strict=True))
         with self._lock:
-            cached = [self._cache.get(int(c)) for c in chunk_ids]
-            for c, hit in zip(chunk_ids, cached, strict=True):
-                if hit is not None:
-                    self._cache.move_to_end(int(c))
-        missing = [int(c) for c, hit in zip(chunk_ids, cached, strict=True) if hit is None]
-        read = dict(zip(missing, self._read(missing), strict=True)) if missing else {}
-        with self._lock:
+            if len(self._cache) + len(read) > _CACHED_CHUNKS:
+                self._cache = {}
             self._cache.update(read)
-            while len(self._cache) > _CACHED_CHUNKS:
-                self._cache.popitem(last=False)
-        return [hit if hit is not None else read[int(c)] for c, hit in zip(chunk_ids, cached, strict=True)]
+        return [hit if hit is not None else read[c] for c, hit in zip(ids, cached, strict=True)]
 
     def _read(self, chunk_ids: Sequence[int]) -> list[SegmentChunk]:
         where, rows = self.locate_many(np.asarray(chunk_ids, dtype=np.int64))
@@ -262,6 +265,7 @@ class SegmentedIndex:
         self.row_of = _Identity(size)
         parts = [LexicalPart(p.segment.postings, p.base, p.deleted_mask) for p in self.parts]
         self.lexical = RowLexical(SegmentedLexical(parts), self.rows, self.row_of)
+        self._document_chunks = lru_cache(maxsize=1024)(self._read_document_chunks)
 
     @property
     def generation(self) -> str | None:
@@ -277,8 +281,29 @@ class SegmentedIndex:
             raise NotFoundError(f"no document {doc_id!r} in the index") from None
 
     def document_chunks(self, doc_id: str) -> list[Chunk]:
-        """The chunks of one document, in order."""
-        return [c.chunk for c in self.chunks.many(self.document(doc_id).chunk_ids)]
+        """The chunks of one document, in order (those of documents read lately are kept: a view never changes)."""
+        return list(self._document_chunks(doc_id))
+
+    def _read_document_chunks(self, doc_id: str) -> tuple[Chunk, ...]:
+        return tuple(c.chunk for c in self.chunks.many(self.document(doc_id).chunk_ids))
+
+    def original_file(self, doc_id: str) -> bytes:
+        """The PDF or DOCX file a document was read from, as its segment keeps it (NotFoundError if none)."""
+        found = self.documents.find(doc_id)
+        data = found[0].segment.file_data(doc_id) if found is not None and found[1].file_kind else None
+        if found is None or data is None:
+            raise NotFoundError(f"document {doc_id!r} was not read from a file kept by the index (not a PDF or DOCX)")
+        if hashlib.sha256(data).hexdigest() != found[1].checksum:
+            where = found[0].segment.folder
+            raise IndexMismatchError(f"{where}: the kept copy of {doc_id!r} is damaged (checksum differs); re-index it")
+        return data
+
+
+def original_file(index: IndexReader, directory: Path | None, doc: StoredDocument) -> bytes:
+    """The original file of a binary document of either kind of index (``directory``: where a memory index lives)."""
+    if isinstance(index, SegmentedIndex):
+        return index.original_file(doc.id)
+    return read_original(directory, doc)
 
 
 def chunks_of(index: IndexReader, chunk_ids: Sequence[int] | np.ndarray) -> list[Chunk]:

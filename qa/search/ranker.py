@@ -20,6 +20,7 @@ import numpy as np
 
 from qa.errors import InputError
 from qa.index.reader import IndexReader
+from qa.search.booster import load_booster
 from qa.search.features import FEATURE_NAMES, candidate_features
 from qa.search.retrieval import Pool
 from qa.search.translation import is_english
@@ -36,9 +37,10 @@ class Ranker:
     def __init__(
         self, model_text: str, depth: int = DEPTH, origin: str = "model", languages: Sequence[str] = LANGUAGES
     ) -> None:
-        import lightgbm
-
-        self.booster: Any = lightgbm.Booster(model_str=model_text)
+        try:
+            self.booster: Any = load_booster(model_text)
+        except ValueError as exc:
+            raise InputError(f"{origin}: cannot load ranking model ({exc})") from None
         if tuple(self.booster.feature_name()) != FEATURE_NAMES:
             raise InputError(f"{origin}: ranking model built for other features; retrain it")
         self.depth = depth

@@ -16,7 +16,7 @@ from api.app import create_app
 from embeddings.encoders import FakeEncoder
 from qa.engine import Engine, build_index
 from qa.errors import NotFoundError
-from qa.index import load_index
+from qa.index import open_index
 from qa.ingest import parse_document
 from qa.search import RetrievalConfig
 from qa.settings import Settings
@@ -102,7 +102,7 @@ def test_a_new_document_is_found_by_ask(client: TestClient, tmp_path: Path) -> N
     assert hit["title"] == "码头年报" and hit["date"] == "2021-01-08" and hit["publisher"] == "港务局"
     detail = client.get("/v1/documents/news/harbour.txt").json()
     assert detail["text"] == NEW_DOC["text"] and detail["extra"] == {"lang": "zh"}
-    saved = load_index(tmp_path / "index")
+    saved = open_index(tmp_path / "index")
     assert set(saved.documents) == {"park.txt", "street.txt", "news/harbour.txt"}
     again = client.post("/v1/documents", json=NEW_DOC, headers=KEY)
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
@@ -132,7 +132,7 @@ def test_delete_makes_its_hits_disappear(client: TestClient, tmp_path: Path) -> 
     assert deleted.json() == {"id": "street.txt", "status": "deleted", "sentences": 0, "documents": 1}
     assert "street.txt" not in sources(client, "梦想小街产业园的税收是多少？")
     assert client.get("/v1/documents/street.txt").status_code == 404
-    assert set(load_index(tmp_path / "index").documents) == {"park.txt"}
+    assert set(open_index(tmp_path / "index").documents) == {"park.txt"}
     again = client.delete("/v1/documents/street.txt", headers=KEY)
     assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"
     assert client.delete("/v1/documents/park.txt", headers=KEY).status_code == 200
@@ -226,7 +226,7 @@ def test_a_restart_serves_the_saved_writes_and_a_new_server_builds_its_index(tmp
     )
     with TestClient(create_app(fresh)) as client:
         assert client.get("/readyz").json()["documents"] == 2
-    assert load_index(tmp_path / "fresh").documents.keys() == set(CORPUS)
+    assert open_index(tmp_path / "fresh").documents.keys() == set(CORPUS)
 
 
 def test_with_changes_leaves_the_old_engine_untouched(tmp_path: Path) -> None:

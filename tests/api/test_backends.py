@@ -25,7 +25,7 @@ CORPUS = {
     ),
 }
 KEY = {"X-API-Key": "s3cret"}
-BACKENDS: list[IndexBackend] = ["memory", "milvus"]
+BACKENDS: list[IndexBackend] = ["memory", "segments", "milvus"]
 
 
 @pytest.fixture(params=BACKENDS)

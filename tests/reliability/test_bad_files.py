@@ -16,7 +16,7 @@ from api.cli import app as cli
 from embeddings.encoders import FakeEncoder
 from qa.engine import build_index
 from qa.errors import InputError
-from qa.index import load_index
+from qa.index import open_index
 from qa.ingest import iter_documents, segment
 from tests.reliability.reliability_app import API_KEY
 
@@ -42,7 +42,7 @@ def test_gbk_jsonl_corpus_is_read(tmp_path: Path) -> None:
     )
     code, stderr = index_cli(str(corpus), "--index", str(tmp_path / "index"))
     assert code == 0, stderr
-    assert load_index(tmp_path / "index").document("d1").original == TEXT
+    assert open_index(tmp_path / "index").document("d1").original == TEXT
 
 
 def test_stray_byte_in_a_txt_is_replaced_not_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -95,9 +95,9 @@ def test_an_empty_folder_does_not_empty_the_index(tmp_path: Path) -> None:
     assert index_cli(str(tmp_path / "docs"), "--index", index)[0] == 0
     code, stderr = index_cli(str(tmp_path / "empty"), "--index", index)
     assert code == 2 and "--allow-empty" in stderr
-    assert list(load_index(tmp_path / "index").documents) == ["a.txt"]
+    assert list(open_index(tmp_path / "index").documents) == ["a.txt"]
     assert index_cli(str(tmp_path / "empty"), "--index", index, "--allow-empty")[0] == 0
-    assert not load_index(tmp_path / "index").documents
+    assert not open_index(tmp_path / "index").documents
 
 
 @pytest.mark.parametrize(

@@ -140,7 +140,7 @@ def killed_saves(work: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path,
 def test_a_save_killed_at_any_step_leaves_the_old_or_the_new_index(work: Path, killed_saves: Any) -> None:
     write_docs(work / "new", NEW)
     template = work / "template"
-    build_index([write_docs(work / "old", OLD)], template, FakeEncoder(), None)
+    build_index([write_docs(work / "old", OLD)], template, FakeEncoder(), None, backend="memory")
     directory = work / "index"
     seen = []
     for at, completed in killed_saves(template, directory):

@@ -97,7 +97,7 @@ def index_dir(tmp_path: Path) -> Path:
     docs.mkdir()
     for name, text in DOCS.items():
         (docs / name).write_text(text, encoding="utf-8")
-    build_index([docs], tmp_path / "index", FakeEncoder(), None)
+    build_index([docs], tmp_path / "index", FakeEncoder(), None, backend="memory")  # damages the memory store's files
     return tmp_path / "index"
 
 
@@ -156,7 +156,7 @@ def test_qa_check_passes_a_whole_index(index_dir: Path) -> None:
 def test_an_update_refuses_a_damaged_index_and_a_rebuild_replaces_it(index_dir: Path, tmp_path: Path) -> None:
     cut_text_short(live(index_dir))
     with pytest.raises(IndexDamagedError, match=r"--rebuild$"):
-        build_index([tmp_path / "docs"], index_dir, FakeEncoder(), None)
+        build_index([tmp_path / "docs"], index_dir, FakeEncoder(), None, backend="memory")
     build_index([tmp_path / "docs"], index_dir, FakeEncoder(), None, rebuild=True)
     assert set(load_index(index_dir, deep=True).documents) == set(DOCS)
     assert sorted(p.name for p in index_dir.iterdir()) == [".lock", "CURRENT", "gen-000002"]

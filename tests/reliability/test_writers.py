@@ -22,7 +22,7 @@ from embeddings.encoders import FakeEncoder
 from qa import engine as engine_module
 from qa.engine import Engine, build_index
 from qa.errors import IndexConflictError, IndexMismatchError, NotFoundError
-from qa.index import MANIFEST, directory_state, load_index, read_current, save_index, writing
+from qa.index import MANIFEST, directory_state, load_index, open_index, read_current, save_index, writing
 from qa.search import RetrievalConfig
 from qa.settings import Settings
 
@@ -71,7 +71,7 @@ def test_an_api_write_after_a_cli_update_keeps_both(server: TestClient, tmp_path
         note = {"id": "note.txt", "text": "笔记\n这是一条笔记。\n"}
         assert client.post("/v1/documents", json=note, headers=KEY).status_code == 201
         assert listed(client) == {*CORPUS, "harbour.txt", "note.txt"}
-    assert set(load_index(tmp_path / "index").documents) == {*CORPUS, "harbour.txt", "note.txt"}
+    assert set(open_index(tmp_path / "index").documents) == {*CORPUS, "harbour.txt", "note.txt"}
 
 
 def test_the_server_serves_an_index_committed_by_another_process(server: TestClient, tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ def test_a_stale_copy_is_never_saved_over_newer_work(tmp_path: Path) -> None:
     build_index([docs], tmp_path / "index", FakeEncoder(), None)
     with pytest.raises(IndexConflictError, match="changed on disk"):
         save_index(stale, tmp_path / "index")
-    assert "new.txt" in load_index(tmp_path / "index").documents
+    assert "new.txt" in open_index(tmp_path / "index").documents
 
 
 def test_two_indexing_processes_are_serialized(tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ def test_two_indexing_processes_are_serialized(tmp_path: Path) -> None:
     processes = [run_qa("index", str(f), "--index", "index", "--keep-missing", cwd=tmp_path) for f in folders]
     for process in processes:
         assert process.wait(120) == 0, process.communicate()
-    documents = set(load_index(tmp_path / "index").documents)
+    documents = set(open_index(tmp_path / "index").documents)
     assert documents == {*CORPUS, *(f"doc{i}-{j}.txt" for i in (1, 2) for j in range(30))}
     assert read_current(tmp_path / "index") == "gen-000003"
 

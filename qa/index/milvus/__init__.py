@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa.index.milvus.connection import MilvusTarget, check_version, parse_version
-from qa.index.milvus.reads import MilvusIndex
+from qa.index.milvus.reads import MilvusIndex, filter_expression
 from qa.index.milvus.update import create_milvus, is_built, open_milvus, sync_milvus
 from qa.index.milvus.writes import apply_changes
 
@@ -13,6 +13,7 @@ __all__ = [
     "apply_changes",
     "check_version",
     "create_milvus",
+    "filter_expression",
     "is_built",
     "open_milvus",
     "parse_version",

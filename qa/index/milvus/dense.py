@@ -1,9 +1,11 @@
 """A collection of one vector field under chunk ids: create, upsert, search with a filter, fetch, delete.
 
+Each row also holds its document's id, version and date, which filter expressions and readers use.
+
 These are the dense-vector operations of the Milvus backend, kept to what every Milvus server
 since 2.3 offers (one vector field per collection, ``upsert``, filter expressions, delete by
 expression), so they run on an older server too; the two dense views of an index are two such
-collections. Each row also holds its document id and version, which filters and readers use.
+collections.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from qa.index.milvus.connection import backend_errors
 
 #: the longest document id a row holds, in UTF-8 bytes (Milvus's VARCHAR limit)
 VARCHAR_BYTES = 65_535
+#: room for a document's date (ISO)
+DATE_BYTES = 128
 _METRIC = "IP"
 
 
@@ -41,6 +45,7 @@ class DenseCollection:
             schema.add_field("id", DataType.INT64, is_primary=True)
             schema.add_field("doc", DataType.VARCHAR, max_length=VARCHAR_BYTES)
             schema.add_field("version", DataType.INT64)
+            schema.add_field("date", DataType.VARCHAR, max_length=DATE_BYTES)
             schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
             index = self.client.prepare_index_params()
             index.add_index(field_name="vector", index_type="FLAT", metric_type=_METRIC)
@@ -52,11 +57,22 @@ class DenseCollection:
             if self.client.has_collection(self.name):
                 self.client.drop_collection(self.name)
 
-    def upsert(self, ids: Sequence[int], docs: Sequence[str], versions: Sequence[int], vectors: np.ndarray) -> None:
-        """Write (or overwrite) the rows of ``ids``: a server keeps one row per id only through upsert."""
+    def upsert(
+        self,
+        ids: Sequence[int],
+        docs: Sequence[str],
+        versions: Sequence[int],
+        vectors: np.ndarray,
+        dates: Sequence[str] | None = None,
+    ) -> None:
+        """Write (or overwrite) the rows of ``ids`` (``dates``: their documents' ISO dates, "" for none).
+
+        A server keeps one row per id only through upsert (a plain insert would add a second).
+        """
+        days = dates if dates is not None else [""] * len(ids)
         rows = [
-            {"id": int(i), "doc": d, "version": int(v), "vector": vec.tolist()}
-            for i, d, v, vec in zip(ids, docs, versions, np.asarray(vectors, dtype=np.float32), strict=True)
+            {"id": int(i), "doc": d, "version": int(v), "date": day, "vector": vec.tolist()}
+            for i, d, v, day, vec in zip(ids, docs, versions, days, np.asarray(vectors, dtype=np.float32), strict=True)
         ]
         if rows:
             with backend_errors(self.uri):

@@ -12,14 +12,15 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from qa.errors import IndexConflictError, IndexMismatchError, NotFoundError
-from qa.index.milvus.connection import backend_errors
+from qa.index.context_view import CONTEXT_VIEW
+from qa.index.milvus.connection import backend_errors, literal
 from qa.index.milvus.dense import DenseCollection
 from qa.index.milvus.documents import MilvusDocuments, read_texts, scan
 from qa.index.milvus.lexical import MilvusLexical
@@ -131,8 +132,8 @@ class MilvusDense:
         return self._vectors.count()
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` chunk ids per query, best first; -1 pads."""
-        found = self._vectors.search(queries, k)
+        """Top-``k`` chunk ids per query among the index's ``where`` (all when empty), best first; -1 pads."""
+        found = self._vectors.search(queries, k, self._index.where)
         scores = np.full((len(found), k), -np.inf, np.float32)
         ids = np.full((len(found), k), -1, np.int64)
         for q, hits in enumerate(found):
@@ -160,6 +161,7 @@ class MilvusIndex:
     model_id: str
     dim: int
     cols: Collections
+    where: str = ""  # a filter expression on the sentences the dense views search (see restricted)
 
     def __post_init__(self) -> None:
         cols = self.cols
@@ -173,6 +175,14 @@ class MilvusIndex:
     def generation(self) -> str | None:
         """None: a Milvus index has no generations (every read sees what is committed now)."""
         return None
+
+    def restricted(self, where: str) -> MilvusIndex:
+        """A view whose dense searches keep to the sentences matching the filter expression ``where``.
+
+        The lexical leg still searches every sentence (Milvus Lite scores a filtered BM25 search on
+        the filtered rows' statistics); its candidates outside ``where`` are the caller's to drop.
+        """
+        return MilvusIndex(self.model_id, self.dim, self.cols, where)
 
     def forget(self) -> None:
         """Drop what reads keep for a moment (document rows, the last question's BM25): after a write."""
@@ -196,6 +206,16 @@ class MilvusIndex:
         return [c.chunk for c in self.chunks.many(self.document(doc_id).chunk_ids)]
 
 
+def filter_expression(sources: Collection[str] | None, date_from: str | None, date_to: str | None) -> str:
+    """The Milvus expression keeping sentences of ``sources`` (None: any) dated within the range (ISO dates)."""
+    parts = [] if sources is None else ["doc in [" + ", ".join(map(literal, sorted(sources))) + "]"]
+    if date_from is not None or date_to is not None:
+        parts.append('date != ""')
+    parts += [f"date >= {literal(date_from)}"] if date_from is not None else []
+    parts += [f"date <= {literal(date_to)}"] if date_to is not None else []
+    return " and ".join(parts)
+
+
 def read_meta(cols: Collections) -> dict[str, Any] | None:
     """What the index was built with, or None when it has not been built."""
     if not cols.exists():
@@ -206,10 +226,16 @@ def read_meta(cols: Collections) -> dict[str, Any] | None:
     return json.loads(rows[0]["value"]) if rows else None
 
 
-def check_meta(meta: dict[str, Any], cols: Collections, model_id: str | None) -> None:
-    """Refuse an index built with another model, saying how to rebuild it."""
+def check_meta(meta: dict[str, Any], cols: Collections, model_id: str | None, *, for_query: bool = False) -> None:
+    """Refuse an index built with another model (or, to query it, whose context vectors were made otherwise)."""
+    name = f"Milvus index {cols.prefix!r} at {cols.uri}"
     if model_id is not None and meta.get("model_id") != model_id:
         raise IndexMismatchError(
-            f"Milvus index {cols.prefix!r} at {cols.uri} was built with model {meta.get('model_id')!r}, "
-            f"not {model_id!r}; use that model or rebuild it with: qa index PATH --rebuild"
+            f"{name} was built with model {meta.get('model_id')!r}, not {model_id!r}; "
+            "use that model or rebuild it with: qa index PATH --rebuild"
+        )
+    if for_query and meta.get("context_view") != CONTEXT_VIEW:
+        raise IndexMismatchError(
+            f"{name} has context vectors made as {meta.get('context_view')!r}, not {CONTEXT_VIEW!r}; "
+            "update it with: qa index PATH"
         )

@@ -9,6 +9,7 @@ from itertools import islice
 
 from embeddings import EmbeddingCache, Encoder
 from qa.errors import NotFoundError
+from qa.index.context_view import CONTEXT_VIEW
 from qa.index.lexical import TOKENIZER_VERSION
 from qa.index.milvus.connection import MilvusTarget, backend_errors, check_version, connect, server_version
 from qa.index.milvus.documents import content_version
@@ -28,6 +29,7 @@ def _versions() -> dict[str, str]:
         "segmenter_version": SEGMENTER_VERSION,
         "context_version": CONTEXT_VERSION,
         "tokenizer_version": TOKENIZER_VERSION,
+        "context_view": CONTEXT_VIEW,
     }
 
 
@@ -46,7 +48,7 @@ def open_milvus(target: MilvusTarget, *, model_id: str | None = None) -> MilvusI
             f"no index {target.prefix!r} in Milvus at {target.uri}; "
             "build it with: QA_INDEX_BACKEND=milvus qa index PATH"
         )
-    check_meta(meta, cols, model_id)
+    check_meta(meta, cols, model_id, for_query=True)
     cols = Collections(cols.client, cols.uri, cols.prefix, int(meta["dim"]))
     cols.verify_bm25()
     return MilvusIndex(str(meta["model_id"]), int(meta["dim"]), cols)

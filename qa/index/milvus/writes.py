@@ -83,7 +83,7 @@ def write_document(index: MilvusIndex, doc: Document, prepared: Prepared) -> Non
     _upsert(index, cols.chunks, chunks)
     ids = [r["id"] for r in chunks]
     for dense, vectors in ((cols.sentence, prepared.vectors), (cols.context, prepared.context_vectors)):
-        dense.upsert(ids, [doc.id] * len(ids), [version] * len(ids), vectors)
+        dense.upsert(ids, [doc.id] * len(ids), [version] * len(ids), vectors, [doc.meta.date or ""] * len(ids))
     _upsert(index, cols.documents, [document_row(doc, version, len(chunks))])
     _delete_rows(index, f"doc == {literal(doc.id)} and version != {version}")
     index.forget()

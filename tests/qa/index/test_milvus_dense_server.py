@@ -40,14 +40,17 @@ def test_dense_layer_on_a_real_server(dense: DenseCollection) -> None:
     vectors = unit_vectors(12)
     ids = [10_000_000_000_000_000 + i for i in range(12)]  # 63-bit ids, as content hashes give
     docs = ['a "quoted".txt' if i % 2 else "b.txt" for i in range(12)]
-    dense.upsert(ids, docs, [1] * 12, vectors)
-    dense.upsert(ids[:4], docs[:4], [2] * 4, vectors[:4])  # the same ids again: replaced, not duplicated
+    dates = ["2018-06-01" if i < 3 else "" for i in range(12)]
+    dense.upsert(ids, docs, [1] * 12, vectors, dates)
+    dense.upsert(ids[:4], docs[:4], [2] * 4, vectors[:4], dates[:4])  # the same ids again: replaced, not duplicated
     assert dense.count() == 12
     [hits] = dense.search(vectors[5], 3)
     assert hits[0][0] == ids[5] and hits[0][1] == pytest.approx(1.0, abs=1e-5)
     assert hits[0][2:] == ('a "quoted".txt', 1)
     [only_b] = dense.search(vectors[5], 20, f"doc == {literal('b.txt')}")
     assert {h[2] for h in only_b} == {"b.txt"} and len(only_b) == 6
+    [dated] = dense.search(vectors[0], 20, 'date != "" and date >= "2018-01-01" and date <= "2018-12-31"')
+    assert sorted(h[0] for h in dated) == ids[:3]
     [newer] = dense.search(vectors[0], 20, "version == 2")
     assert sorted(h[0] for h in newer) == ids[:4]
     found = dense.vectors([ids[3], ids[7], 42])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,19 @@ import numpy as np
 import pytest
 
 from embeddings.encoders import FakeEncoder
-from qa.errors import IndexBackendError
-from qa.index.milvus import MilvusIndex, MilvusTarget, check_version, open_milvus, parse_version, sync_milvus, writes
+from qa.errors import IndexBackendError, IndexConflictError, IndexMismatchError
+from qa.index.milvus import (
+    MilvusIndex,
+    MilvusTarget,
+    check_version,
+    filter_expression,
+    open_milvus,
+    parse_version,
+    sync_milvus,
+    writes,
+)
 from qa.index.milvus.documents import content_version
+from qa.index.milvus.schema import PLACEHOLDER
 from qa.index.segment_writes import prepare_documents
 from qa.ingest import iter_documents, parse_document
 from qa.search import RetrievalConfig, Retriever
@@ -92,3 +103,61 @@ def test_a_reader_never_sees_half_an_update(tmp_path: Path, monkeypatch: pytest.
     assert "600万吨" in found() and "450万吨" not in found()
     assert index.documents.versions(["harbour.txt"]) == {"harbour.txt": content_version(new)}
     assert open_milvus(target, model_id=encoder.model_id).document("harbour.txt").original == new.original
+
+
+def test_an_index_of_other_context_vectors_is_refused_then_rebuilt(tmp_path: Path) -> None:
+    corpus = write_docs(tmp_path / "docs", DOCS)
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    index, _ = sync_milvus(target, iter_documents([corpus]), FakeEncoder(), None)
+    cols = index.cols
+    meta = json.loads(cols.client.query(cols.meta, ids=["index"], output_fields=["value"])[0]["value"])
+    value = json.dumps({**meta, "context_view": "encoded"})
+    cols.client.upsert(cols.meta, [{"id": "index", "value": value, "placeholder": PLACEHOLDER}])
+    with pytest.raises(IndexMismatchError, match=r"context vectors made as 'encoded'.*update it with: qa index PATH"):
+        open_milvus(target)
+    _, summary = sync_milvus(target, iter_documents([corpus]), FakeEncoder(), None)
+    assert summary.added == len(DOCS)  # rebuilt whole
+    assert sorted(open_milvus(target).documents) == sorted(DOCS)
+
+
+def test_sentences_removed_mid_question_are_a_conflict_not_a_crash(tmp_path: Path) -> None:
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    index, _ = sync_milvus(target, iter_documents([write_docs(tmp_path / "docs", DOCS)]), FakeEncoder(), None)
+    gone = index.document("harbour.txt").chunk_ids
+    writes.remove_document(index, "harbour.txt")
+    assert gone[0] not in index.chunks and "harbour.txt" not in index.documents
+    with pytest.raises(IndexConflictError, match="the index changed while this question was answered"):
+        index.chunks.many(list(gone))
+    with pytest.raises(IndexConflictError):
+        index.sentence_index.vectors(np.array(gone))
+
+
+def test_filters_run_in_milvus_as_expressions(tmp_path: Path) -> None:
+    encoder = FakeEncoder()
+    dated = {**DOCS, "notes/space.md": "---\ntitle: U创空间\ndate: 2018-06-01\n---\nU创空间2017年产值约2.5亿元。\n"}
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    index, _ = sync_milvus(target, iter_documents([write_docs(tmp_path / "docs", dated)]), encoder, None)
+    query = encoder.encode_queries(["园区的企业"])
+
+    def sources(where: str) -> set[str]:
+        _, ids = index.restricted(where).sentence_index.search(query, 50)
+        return {index.chunks[int(i)].chunk.source for i in ids[0] if i >= 0}
+
+    assert sources("") == set(dated)
+    assert filter_expression({"park.txt", 'a "b".txt'}, None, None) == 'doc in ["a \\"b\\".txt", "park.txt"]'
+    assert sources(filter_expression({"park.txt", "street.txt"}, None, None)) == {"park.txt", "street.txt"}
+    assert sources(filter_expression(None, "2018-01-01", "2018-12-31")) == {"notes/space.md"}
+    assert sources(filter_expression(None, "2019-01-01", None)) == set()
+
+
+def test_long_texts_are_kept_whole_across_parts(tmp_path: Path) -> None:
+    markup = f'<span title="{"注" * 18_000}">入驻</span>'  # the cited span of one sentence: over one VARCHAR part
+    body = "<p>上清寺互联网产业园位于重庆市渝中区。</p>" * 1_500
+    text = f"<html><body><h1>长文档</h1>{body}<p>该园区{markup}率达到百分之九十。</p></body></html>"
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    docs = iter_documents([write_docs(tmp_path / "docs", {"long.html": text})])
+    index, _ = sync_milvus(target, docs, FakeEncoder(), None)
+    assert index.document("long.html").original == text and len(text) > 3 * 16_000
+    chunks = index.document_chunks("long.html")
+    assert all(text[c.start : c.end] == c.cited for c in chunks)
+    assert any(markup in c.cited and "入驻率" in c.text for c in chunks)

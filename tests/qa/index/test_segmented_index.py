@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from embeddings import FakeEncoder
-from embeddings.vector_index.segment import SegmentVectors, write_segment_vectors
+from embeddings.vector_index.segment import SegmentVectors, default_nprobe, ivf_lists, write_segment_vectors
 from qa.cli import app
 from qa.engine import Engine
 from qa.errors import IndexMismatchError, NotFoundError
@@ -133,6 +133,14 @@ def test_an_ann_index_returns_the_flat_top_hit(tmp_path: Path) -> None:
     queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
     assert (ivf.search(queries, 10)[1][:, 0] == flat.search(queries, 10)[1][:, 0]).all()
     assert np.abs(ivf.reconstruct(np.arange(20)) - data[:20]).max() < 1e-3
+    exact = flat.search(queries, 10)[1]
+    assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ivf.search(queries, 10)[1], exact, strict=True)]) >= 0.95
+    assert SegmentVectors(tmp_path / "ivf.faiss", nprobe=3)._index.nprobe == 3
+
+
+def test_the_lists_searched_grow_with_the_lists() -> None:
+    assert [default_nprobe(n) for n in (64, 128, 256, 512, 1024, 4096)] == [32, 32, 64, 64, 128, 512]
+    assert [ivf_lists(n) for n in (10_000, 100_000, 1_000_000)] == [128, 256, 1024]
 
 
 def test_a_write_is_visible_to_the_next_read_and_a_delete_never_comes_back(tmp_path: Path) -> None:
@@ -180,7 +188,7 @@ def test_old_format_index_directories_are_refused_with_the_rebuild_message(tmp_p
     legacy = CorpusIndex.empty(ENCODER.model_id, ENCODER.dim)
     update_index(legacy, [doc("park.txt")], ENCODER, None)
     save_index(legacy, tmp_path / "old")
-    with pytest.raises(IndexMismatchError, match=r"format 3 is not 4.*--rebuild"):
+    with pytest.raises(IndexMismatchError, match=r"format 3 is not 5.*--rebuild"):
         open_segmented(tmp_path / "old")
     args = ["ask", "园区在哪里？", "--index", str(tmp_path / "old"), "--model", "fake"]
     result = CliRunner().invoke(app, args, env={"QA_INDEX_BACKEND": "segments"})

@@ -41,6 +41,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CorpusIndex,
 
 def _reversing_ranker(depth: int) -> Ranker:
     """A model trained to prefer the worst fused rank: it turns the head upside down."""
+    return Ranker(_reversing_model(), depth)
+
+
+def _reversing_model() -> str:
+    """The text of :func:`_reversing_ranker`'s model."""
     import lightgbm
 
     rng = np.random.default_rng(0)
@@ -51,7 +56,7 @@ def _reversing_ranker(depth: int) -> Ranker:
     params = {"objective": "lambdarank", "verbose": -1, "seed": 1, "deterministic": True, "num_threads": 1}
     data = lightgbm.Dataset(x, y, group=[10] * 200, feature_name=list(FEATURE_NAMES))
     booster = lightgbm.train(params, data, num_boost_round=20)
-    return Ranker(booster.model_to_string(), depth)
+    return str(booster.model_to_string())
 
 
 def test_features_have_one_named_column_each(corpus: tuple[Path, CorpusIndex, FakeEncoder]) -> None:
@@ -167,7 +172,7 @@ def test_a_model_keeps_the_fused_order_for_a_language_it_was_not_trained_on(
 ) -> None:
     _, index, encoder = corpus
     reversing = _reversing_ranker(10)
-    (tmp_path / "m.txt").write_text(reversing.booster.model_to_string(), encoding="utf-8")
+    (tmp_path / "m.txt").write_text(_reversing_model(), encoding="utf-8")
     (tmp_path / "m.json").write_text('{"languages": ["zh"]}', encoding="utf-8")
     chinese_only = load_ranker(tmp_path / "m.txt", 10)
     english, chinese = Retriever(index, encoder).pools([QUESTIONS[2], QUESTIONS[0]])
