@@ -149,10 +149,21 @@ class HitModel(BaseModel):
     )
     date: str | None = None
     publisher: str | None = None
+    author: str | None = None
     context: HitContext
     scores: HitScores
     citation: Citations
     also_at: list[Location] = Field(default_factory=list, description="Other places with the same sentence.")
+
+
+class MetadataHitModel(BaseModel):
+    """A fact from a document's metadata that its text does not state."""
+
+    kind: Literal["metadata"] = "metadata"
+    field: Literal["date", "publisher", "author"]
+    value: str
+    source: str = Field(..., description="Document id.")
+    title: str
 
 
 class AskResponse(BaseModel):
@@ -162,6 +173,9 @@ class AskResponse(BaseModel):
     answer: str = Field(..., description="The best sentence(s) with [n] citing hit n; empty when no_answer.")
     no_answer: bool = Field(..., description="True when no sentence is close enough to count as a source.")
     hits: list[HitModel]
+    metadata_hits: list[MetadataHitModel] = Field(
+        default_factory=list, description="Asked document metadata that the text states nowhere (cited to it)."
+    )
 
 
 class ChatResponse(AskResponse):

@@ -47,6 +47,7 @@ from qa.search import (
     build_hits,
     load_answerability,
     load_ranker,
+    promote_stated,
 )
 from qa.settings import IndexBackend, Settings
 from qa.text import check_text
@@ -205,7 +206,8 @@ class Engine:
         retriever = self.retriever
         out: list[tuple[list[Hit], bool | None]] = []
         for pool in retriever.pools(questions):
-            hits = build_hits(self.index, retriever.ranked(pool, max(k * 3, k + 10)), k)
+            ranked = promote_stated(self.index, pool.question, retriever.ranked(pool, max(k * 3, k + 10)))
+            hits = build_hits(self.index, ranked, k)
             model = self.answerability
             out.append((hits, None if model is None else model.unanswerable(answer_features(self.index, pool))))
         return out

@@ -39,8 +39,9 @@ from qa.engine import Engine, build_index, open_cache, open_encoder  # noqa: E40
 from qa.index.milvus import MilvusTarget  # noqa: E402
 from qa.index.reader import IndexReader  # noqa: E402
 from qa.runs.evaluation import Gold, read_gold, score  # noqa: E402
-from qa.search import load_answerability, load_ranker  # noqa: E402
+from qa.search import answer_features, load_answerability, load_ranker  # noqa: E402
 from qa.search.retrieval import RetrievalConfig  # noqa: E402
+from qa.search.translation import is_english  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 MODES = ("lexical", "dense", "hybrid", "ranker")
@@ -69,26 +70,24 @@ def milvus_target(settings: Settings, out: Path, name: str) -> MilvusTarget:
     return MilvusTarget(uri, settings.milvus_token, name)
 
 
-def run_set(name: str, engine_for: dict[str, Engine], gold: list[Gold], out: Path) -> tuple[dict[str, str], list[bool]]:
-    """Scores of every mode, and the re-ranked mode's no-answer flags (on answerable questions)."""
-    row, flags = {}, []
+def run_set(name: str, engine_for: dict[str, Engine], gold: list[Gold], out: Path) -> dict[str, str]:
+    """Scores of every mode (each mode's batch file written to OUT/<mode>.jsonl)."""
+    row = {}
     for mode, engine in engine_for.items():
         results = {}
         with (out / f"{mode}.jsonl").open("w", encoding="utf-8") as handle:
             for start in range(0, len(gold), 64):
                 group = gold[start : start + 64]
-                for item, (hits, flag) in zip(group, engine.ask_checked([g.question for g in group], 10), strict=True):
+                for item, hits in zip(group, engine.ask_many([g.question for g in group], 10), strict=True):
                     results[item.id] = [h.as_dict() for h in hits]
                     handle.write(json.dumps({"id": item.id, "hits": results[item.id]}, ensure_ascii=False) + "\n")
-                    if mode == "ranker":
-                        flags.append(bool(flag))
         s = score(gold, results)
         row[mode] = f"{s.recall[1]:.3f} / {s.recall[5]:.3f} / {s.mrr:.3f}"
         print(
             f"{name} {mode}: n={s.n} r1={s.recall[1]:.3f} r5={s.recall[5]:.3f} r10={s.recall[10]:.3f} mrr={s.mrr:.3f}",
             flush=True,
         )
-    return row, flags
+    return row
 
 
 def latency(engines: list[Engine], questions: list[str], rounds: int = 3) -> list[tuple[float, float]]:
@@ -105,19 +104,39 @@ def latency(engines: list[Engine], questions: list[str], rounds: int = 3) -> lis
     return [(statistics.median(t), sorted(t)[int(len(t) * 0.9)]) for t in times]
 
 
-def no_answer_row(name: str, own: list[bool], over: list[Engine], gold: list[Gold]) -> str:
-    """Flag rates of a set's questions over the other datasets' corpora (unanswerable) and over its own."""
+def probabilities(engine: Engine, questions: list[str]) -> np.ndarray:
+    """The answerability model's P(answerable) of each question over the engine's index."""
+    model = engine.answerability
+    assert model is not None
+    pools = engine.retriever.pools(questions)
+    return np.array([model.probability(answer_features(engine.index, pool)) for pool in pools])
+
+
+def no_answer_rows(name: str, own: Engine, over: list[Engine], gold: list[Gold]) -> list[str]:
+    """Flag rates at the model's threshold and the threshold's trade-off, per question language.
+
+    Answerable: the set's questions over its own corpus; unanswerable: a sample of them over each
+    other dataset's corpus. A flag is "no source found"; precision is the share of flags that are right.
+    """
     pick = sorted(np.random.default_rng(17).choice(len(gold), min(NO_ANSWER_SAMPLE, len(gold)), replace=False))
-    questions = [gold[i].question for i in pick]
-    caught = total = 0
-    for engine in over:
-        flags = [bool(f) for _, f in engine.ask_checked(questions, 10)]
-        caught, total = caught + sum(flags), total + len(flags)
-    false = sum(own)
-    return (
-        f"| {name} | {caught}/{total} = {caught / max(1, total):.3f} | "
-        f"{false}/{len(own)} = {false / max(1, len(own)):.3f} | {caught / max(1, caught + false):.3f} |"
-    )
+    sample = [gold[i].question for i in pick]
+    answerable = probabilities(own, [g.question for g in gold])
+    unanswerable = np.concatenate([probabilities(engine, sample) for engine in over])
+    english = np.array([is_english(g.question) for g in gold])
+    english_sample = np.tile(np.array([is_english(q) for q in sample]), len(over))
+    assert own.answerability is not None
+    rows = []
+    for lang, yes, no in (("zh", ~english, ~english_sample), ("en", english, english_sample)):
+        if not yes.any():
+            continue
+        curve = []
+        for t in (own.answerability.threshold, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+            caught, false = int((unanswerable[no] < t).sum()), int((answerable[yes] < t).sum())
+            curve.append(
+                f"{caught / max(1, no.sum()):.3f} / {false / yes.sum():.3f} / {caught / max(1, caught + false):.3f}"
+            )
+        rows.append(f"| {name} | {lang} | {int(no.sum())} / {int(yes.sum())} | " + " | ".join(curve) + " |")
+    return rows
 
 
 def main() -> None:
@@ -144,7 +163,7 @@ def main() -> None:
     base = replace(RetrievalConfig(), **overrides)
     settings = Settings(**({"model": args.model} if args.model else {}))  # type: ignore[arg-type]
     modes = args.modes.split(",")
-    table, flags, indexes, golds = {}, {}, {}, {}
+    table, indexes, golds = {}, {}, {}
     with open_cache(settings) as cache:
         raw = open_encoder(settings)
         encoder = QueryCachingEncoder(raw, cache)
@@ -171,7 +190,7 @@ def main() -> None:
                 else Engine(index, encoder, replace(base, mode=m))
                 for m in modes
             }
-            table[name], flags[name] = run_set(name, engines, golds[name], out)
+            table[name] = run_set(name, engines, golds[name], out)
             if name == "seed_dev" and "ranker" in engines:
                 before, after = Engine(index, raw, base), Engine(index, raw, base, load_ranker(), load_answerability())
                 (b50, b90), (a50, a90) = latency([before, after], [g.question for g in golds[name]])
@@ -185,14 +204,30 @@ def main() -> None:
         for name, row in table.items():
             print(f"| {name} | " + " | ".join(row.get(m, "-") for m in MODES) + " |")
         if "ranker" in modes:
-            print("\n| questions | flagged over other corpora | flagged over their own | precision |")
-            print("|---|---|---|---|")
-            for name in table:
-                dataset = DATASET.get(name, name)
-                others = [o for o in indexes if DATASET.get(o, o) != dataset and o != "xquad_en_over_xquad_zh"]
-                over = [fold_engine(indexes[o], encoder, base, dataset, args.folds) for o in others]
-                if over:
-                    print(no_answer_row(name, flags[name], over, golds[name]), flush=True)
+            no_answer_table(table, indexes, golds, encoder, base, args.folds)
+
+
+def no_answer_table(
+    table: dict[str, dict[str, str]],
+    indexes: dict[str, IndexReader],
+    golds: dict[str, list[Gold]],
+    encoder: Encoder,
+    base: RetrievalConfig,
+    folds: Path,
+) -> None:
+    """Print "no source found" on held-out folds: unanswerable flagged / answerable flagged / precision."""
+    print('\n"no source found", held out: unanswerable flagged / answerable flagged / precision, at the')
+    print("fold model's threshold, then with P(answerable) under t")
+    thresholds = " | ".join(f"t={t:.1f}" for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
+    print(f"\n| questions | lang | unanswerable / answerable | model threshold | {thresholds} |")
+    print("|---|---|---|---|" + "---|" * 7)
+    for name in table:
+        dataset = DATASET.get(name, name)
+        others = [o for o in indexes if DATASET.get(o, o) != dataset and o != "xquad_en_over_xquad_zh"]
+        over = [fold_engine(indexes[o], encoder, base, dataset, folds) for o in others]
+        if over:
+            own = fold_engine(indexes[name], encoder, base, dataset, folds)
+            print("\n".join(no_answer_rows(name, own, over, golds[name])), flush=True)
 
 
 if __name__ == "__main__":

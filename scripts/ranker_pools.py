@@ -110,15 +110,18 @@ def cross_pairs(names: list[str]) -> list[tuple[str, str]]:
     return pairs + ([("unanswerable_seed", "seed_dev")] if "seed_dev" in names else [])
 
 
-def dump_all(names: list[str], work: Path, settings: Settings) -> None:
-    """Index every set, then dump its own pools and the cross pairs."""
-    (work / "pools").mkdir(parents=True, exist_ok=True)
+def dump_all(names: list[str], work: Path, settings: Settings, *, keep: bool = False) -> None:
+    """Index every set, then dump its own pools and the cross pairs (with ``keep``, only the missing ones)."""
+    pools = work / "pools"
+    pools.mkdir(parents=True, exist_ok=True)
     with open_cache(settings) as cache:
         encoder = QueryCachingEncoder(open_encoder(settings), cache)
         indexes = {name: set_index(name, work, encoder, cache) for name in names}
         for name in names:
-            print(f"pools of {name}", flush=True)
-            dump_own(name, indexes[name], encoder, work)
+            if not (keep and (pools / f"{name}.npz").is_file()):
+                print(f"pools of {name}", flush=True)
+                dump_own(name, indexes[name], encoder, work)
         for asked, corpus in cross_pairs(names):
-            print(f"pools of {asked} over {corpus}", flush=True)
-            dump_cross(asked, corpus, indexes[corpus], encoder, work)
+            if not (keep and (pools / f"{asked}__over__{corpus}.npz").is_file()):
+                print(f"pools of {asked} over {corpus}", flush=True)
+                dump_cross(asked, corpus, indexes[corpus], encoder, work)

@@ -1,6 +1,6 @@
 """Train the re-ranker and the answerability model from the benchmark sets, with held-out figures.
 
-Usage: python scripts/train_ranker.py [--work DIR] [--dump] [--ablation DATASETS [--only-ablation]] [--no-ship]
+Usage: python scripts/train_ranker.py [--work DIR] [--dump [--keep]] [--ablation DATASETS [--only-ablation]] [--no-ship]
 
 --dump first builds every set's index and dumps its candidate pools (scripts/ranker_pools.py;
 embeddings come from the shared cache). Then, leave one dataset out (the three XQuAD sets are one
@@ -13,6 +13,7 @@ Fixed seeds and deterministic LightGBM: the same pools give the same models.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from bench_sets import DATASET, SETS, apply_subsamples  # noqa: E402
 
 from qa.search.answerability import AnswerabilityModel  # noqa: E402
 from qa.search.features import FEATURE_NAMES  # noqa: E402
+from qa.search.ranker import LANGUAGES  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 MODELS = ROOT / "qa" / "search" / "models"
@@ -47,6 +49,8 @@ PARAMS = {
     "verbose": -1,
 }
 ROUNDS = 300
+#: Training questions of a language below which the model is not applied to that language.
+MIN_LANGUAGE_QUESTIONS = 100
 #: Feature groups left out one at a time in the ablation.
 GROUPS = {
     "leg scores and ranks": ("fused", "dense", "cosine", "context"),
@@ -56,6 +60,7 @@ GROUPS = {
     "answer type": ("asks_", "holds_", "type_match"),
     "label, length, position": ("is_label", "chars", "han_share", "position", "relative_position"),
     "document": ("doc_", "rank_in_doc"),
+    "question overlap (longest run, characters)": ("longest_common", "char_cover"),
     "question": ("q_",),
     "English-to-Chinese terms": ("translated_",),
 }
@@ -69,6 +74,9 @@ class Pools:
         self.features, self.labels, self.sizes = data["features"], data["labels"], data["sizes"]
         self.fused_rank, self.answer = data["fused_rank"], data["answer"]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
+        english = self.features[self.offsets[:-1][self.sizes > 0], FEATURE_NAMES.index("q_english")] > 0.5
+        self.language = np.full(len(self.sizes), "zh")
+        self.language[np.flatnonzero(self.sizes > 0)[english]] = "en"
 
     def first_correct(self, scores: np.ndarray) -> np.ndarray:
         """1-based rank of the first correct candidate per question under ``scores`` (0: none in the head)."""
@@ -77,6 +85,26 @@ class Pools:
             hits = np.flatnonzero(self.labels[a:b][np.argsort(-scores[a:b], kind="stable")])
             ranks[q] = hits[0] + 1 if len(hits) else 0
         return ranks
+
+
+def languages(pools: list[Pools]) -> list[str]:
+    """The question languages with at least MIN_LANGUAGE_QUESTIONS training questions in ``pools``."""
+    counts = {lang: sum(int((p.language == lang).sum()) for p in pools) for lang in LANGUAGES}
+    return [lang for lang in LANGUAGES if counts[lang] >= MIN_LANGUAGE_QUESTIONS]
+
+
+def save(model: object, pools: list[Pools], path: Path) -> None:
+    """Write a model and, beside it (.json), the question languages it was trained on."""
+    model.save_model(str(path))  # type: ignore[attr-defined]
+    path.with_suffix(".json").write_text(json.dumps({"languages": languages(pools)}) + "\n", encoding="utf-8")
+
+
+def ranks_under(model: object, trained: list[str], p: Pools, columns: np.ndarray) -> np.ndarray:
+    """First-correct ranks under a model; questions in a language it was not trained on keep the fused order."""
+    ranks = p.first_correct(model.predict(p.features[:, columns], num_threads=1))  # type: ignore[attr-defined]
+    other = ~np.isin(p.language, trained)
+    ranks[other] = p.fused_rank[other]
+    return ranks
 
 
 def describe(ranks: np.ndarray) -> str:
@@ -108,13 +136,14 @@ def held_out(
     """First-correct ranks of each set under the model that never saw its dataset (``only``: these datasets)."""
     ranks = {}
     for dataset in sorted(only or set(DATASET[s] for s in sets)):
-        model = fit([p for s, p in sets.items() if DATASET[s] != dataset], columns)
+        training = [p for s, p in sets.items() if DATASET[s] != dataset]
+        model = fit(training, columns)
         if folds is not None:
             folds.mkdir(parents=True, exist_ok=True)
-            model.save_model(str(folds / f"{dataset}.txt"))  # type: ignore[attr-defined]
+            save(model, training, folds / f"{dataset}.txt")
         for s, p in sets.items():
             if DATASET[s] == dataset:
-                ranks[s] = p.first_correct(model.predict(p.features[:, columns], num_threads=1))  # type: ignore[attr-defined]
+                ranks[s] = ranks_under(model, languages(training), p, columns)
     return ranks
 
 
@@ -134,6 +163,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "ranker")
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--dump", action="store_true", help="build the indexes and dump the pools first")
+    parser.add_argument("--keep", action="store_true", help="with --dump, keep the pools already dumped")
     parser.add_argument("--ablation", default="", metavar="DATASETS", help="ablation on these held-out datasets")
     parser.add_argument("--only-ablation", action="store_true", help="skip the folds and the shipped models")
     parser.add_argument("--ship-only", action="store_true", help="only train and write the shipped models")
@@ -145,7 +175,7 @@ def main() -> None:
     if args.dump:
         from ranker_pools import dump_all
 
-        dump_all(names, args.work, Settings())
+        dump_all(names, args.work, Settings(), keep=args.keep)
     sets = {s: Pools(args.work / "pools" / f"{s}.npz") for s in names}
     everything = np.arange(len(FEATURE_NAMES))
     if args.only_ablation:
@@ -170,7 +200,7 @@ def ship(sets: dict[str, Pools], answerability: AnswerabilityModel) -> None:
     """Train the ranker on every set and write both models to qa/search/models."""
     MODELS.mkdir(parents=True, exist_ok=True)
     model = fit(list(sets.values()), np.arange(len(FEATURE_NAMES)))
-    model.save_model(str(MODELS / "ranker.txt"))  # type: ignore[attr-defined]
+    save(model, list(sets.values()), MODELS / "ranker.txt")
     (MODELS / "answerability.json").write_text(answerability.to_json(), encoding="utf-8")
     print(f"models written to {MODELS}")
 

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from qa.errors import InputError
 from qa.runs.questions import Question
 from qa.runs.records import Asked, AskMany, ErrorRecord, Failure, answer_group
-from qa.search import Hit, compose
+from qa.search import Hit, compose, metadata_hits
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +25,15 @@ GROUP = 32
 class BatchRecord(TypedDict):
     """The batch contract for one question (what ``qa batch`` writes a JSON line of).
 
-    ``answer`` and ``no_answer`` (see :func:`qa.search.compose`) only when asked for.
+    ``answer`` and ``no_answer`` (see :func:`qa.search.compose`) only when asked for; ``metadata_hits``
+    only for a question about its document's metadata that the text does not state (see
+    :mod:`qa.search.metadata`): kept beside ``hits`` so that every hit still cites ``text[start:end]``.
     """
 
     id: str
     question: str
     hits: list[dict[str, object]]
+    metadata_hits: NotRequired[list[dict[str, object]]]
     answer: NotRequired[str]
     no_answer: NotRequired[bool]
 
@@ -57,6 +60,9 @@ def batch_record(question: Asked, hits: Sequence[Hit], no_answer_cosine: float |
     With ``no_answer_cosine``, also the extractive answer over the hits and whether any fits.
     """
     record: BatchRecord = {"id": question.id, "question": question.question, "hits": [h.as_dict() for h in hits]}
+    facts = metadata_hits(question.question, hits)
+    if facts:
+        record["metadata_hits"] = [f.as_dict() for f in facts]
     if no_answer_cosine is not None:
         reply = compose(question.question, hits, no_answer_cosine)
         record["answer"], record["no_answer"] = reply.answer, reply.no_answer

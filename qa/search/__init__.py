@@ -7,6 +7,7 @@ from qa.search.answers import NO_ANSWER_COSINE, compose, is_unanswered
 from qa.search.citation_styles import STYLES, Citations, check_style, document_type, format_citations
 from qa.search.followup import is_follow_up, resolve, resolve_conversation, subject
 from qa.search.hits import Hit, Location, build_hits
+from qa.search.metadata import MetadataHit, asked_field, metadata_hits, promote_stated
 from qa.search.ranker import Ranker, load_ranker
 from qa.search.retrieval import Pool, Reranker, RetrievalConfig, Retriever, Scored
 
@@ -17,6 +18,7 @@ __all__ = [
     "Citations",
     "Hit",
     "Location",
+    "MetadataHit",
     "Pool",
     "Ranker",
     "Reranker",
@@ -24,6 +26,7 @@ __all__ = [
     "Retriever",
     "Scored",
     "answer_features",
+    "asked_field",
     "build_hits",
     "check_style",
     "compose",
@@ -33,6 +36,8 @@ __all__ = [
     "is_unanswered",
     "load_answerability",
     "load_ranker",
+    "metadata_hits",
+    "promote_stated",
     "resolve",
     "resolve_conversation",
     "subject",

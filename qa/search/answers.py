@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.search.hits import Hit
+from qa.search.metadata import metadata_hits
 
 # A question whose best sentence is no closer than this (mean of the cosines alone and in
 # context, default model) has no source. Measured on the seed corpus: 25 of 27 dev questions
@@ -26,13 +27,17 @@ class Answer:
     no_answer: bool
 
     def as_dict(self) -> dict[str, object]:
-        """JSON form (the hits in the batch-contract form)."""
-        return {
+        """JSON form (the hits in the batch-contract form; ``metadata_hits`` when the question asks for one)."""
+        out: dict[str, object] = {
             "question": self.question,
             "answer": self.answer,
             "no_answer": self.no_answer,
             "hits": [h.as_dict() for h in self.hits],
         }
+        facts = metadata_hits(self.question, self.hits)
+        if facts:
+            out["metadata_hits"] = [f.as_dict() for f in facts]
+        return out
 
 
 def is_unanswered(hits: Sequence[Hit], threshold: float = NO_ANSWER_COSINE) -> bool:

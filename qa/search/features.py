@@ -3,7 +3,9 @@
 One row per candidate, one column per name in :data:`FEATURE_NAMES`: the question's own traits
 (language, answer type asked, how much of it the index knows), the candidate's scores and ranks
 in each leg, how much of the question the sentence covers alone and with its neighbours and
-title, the answer types it holds, its place in the document, and how its document fares.
+title, the longest run of the question it repeats and the share of its characters, the answer
+types it holds (numbers, dates, durations by pattern; names of people and places by jieba's
+dictionary tags), its place in the document, and how its document fares.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 import numpy as np
@@ -33,6 +36,10 @@ _HOLDS = {
     "time": HOLDS_TIME,
     "duration": re.compile(r"\d+\s*(?:年|个月|周|天|小时|分钟|秒)|\b\d+\s*(?:years?|months?|days?|hours?|minutes?)\b"),
 }
+#: jieba part-of-speech tags of the answer types a pattern cannot see: a person's or a place's name.
+_NAMED = {"person": ("nr", "nrfg", "nrt"), "place": ("ns",)}
+#: Characters of the question that ask rather than tell (left out of its character overlap).
+_ASKING = frozenset("什么哪谁吗呢多少几是的了在有为何怎样如请问么个")
 _LATIN = re.compile(r"[A-Za-z]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -55,7 +62,7 @@ CANDIDATE_FEATURES = (
     "cover_words",
     "cover_context",
     "cover_gain",
-    *(f"holds_{kind}" for kind in _HOLDS),
+    *(f"holds_{kind}" for kind in (*_HOLDS, *_NAMED)),
     "type_match",
     "is_label",
     "chars",
@@ -66,6 +73,8 @@ CANDIDATE_FEATURES = (
     "doc_count",
     "rank_in_doc",
     "doc_cosine_gap",
+    "longest_common",
+    "char_cover",
     "translated_bm25_ratio",
     "translated_bm25_rank",
     "translated_cover",
@@ -141,6 +150,7 @@ class _Sentence:
 
     tokens: frozenset[str]
     with_context: frozenset[str]
+    folded: str
     holds: tuple[bool, ...]
     values: tuple[float, ...]
     neighbours: tuple[int | None, int | None]
@@ -165,7 +175,7 @@ def _sentence(index: IndexReader, chunk_id: int) -> _Sentence:
         if n is not None:
             around.update(index.chunks[n].tokens)
     text = chunk.text
-    holds = tuple(bool(p.search(text)) for p in _HOLDS.values())
+    holds = (*(bool(p.search(text)) for p in _HOLDS.values()), *_names_held(text))
     han = len(_HAN.findall(text))
     values = (
         *map(float, holds),
@@ -178,8 +188,25 @@ def _sentence(index: IndexReader, chunk_id: int) -> _Sentence:
     tokens = frozenset(item.tokens)
     if len(_SENTENCES) >= _SENTENCES_MAX:
         _SENTENCES.clear()
-    found = _SENTENCES[key] = _Sentence(tokens, tokens | around, holds, values, (before, after))
+    found = _SENTENCES[key] = _Sentence(tokens, tokens | around, fold(text), holds, values, (before, after))
     return found
+
+
+def _names_held(text: str) -> tuple[bool, ...]:
+    """Whether ``text`` names a person, a place (jieba's dictionary tags, without its HMM guesses)."""
+    import jieba.posseg
+
+    flags = {pair.flag for pair in jieba.posseg.cut(text, HMM=False)}
+    return tuple(bool(flags.intersection(tags)) for tags in _NAMED.values())
+
+
+def _overlap(question: str, chars: frozenset[str], sentence: str) -> list[float]:
+    """The longest run of the (folded) question in the sentence as a share of it; the share of its characters there."""
+    if not question:
+        return [0.0, 0.0]
+    match = SequenceMatcher(None, question, sentence, autojunk=False).find_longest_match()
+    cover = sum(c in sentence for c in chars) / len(chars) if chars else 0.0
+    return [match.size / len(question), cover]
 
 
 def _candidate_row(sentence: _Sentence, question: set[str], words: set[str], wanted: tuple[bool, ...]) -> list[float]:
@@ -190,9 +217,10 @@ def _candidate_row(sentence: _Sentence, question: set[str], words: set[str], wan
         with_context = len(question & sentence.with_context) / len(question)
         word_share = len(words & sentence.tokens) / len(words) if words else 0.0
         coverage = [alone, word_share, with_context, with_context - alone]
-    match = (wanted[0] and sentence.holds[0]) or (wanted[1] and sentence.holds[1]) or (wanted[2] and sentence.holds[2])
+    held = len(wanted)
+    match = any(w and h for w, h in zip(wanted, sentence.holds, strict=True))
     values = sentence.values
-    return [*coverage, *values[:3], float(match), *values[3:]]
+    return [*coverage, *values[:held], float(match), *values[held:]]
 
 
 def _document_columns(index: IndexReader, pool: Pool) -> list[np.ndarray]:
@@ -218,13 +246,13 @@ def _document_columns(index: IndexReader, pool: Pool) -> list[np.ndarray]:
 def _translated_columns(index: IndexReader, pool: Pool, english: bool) -> list[np.ndarray]:
     """BM25 of the question's Chinese renderings, its rank, and the share of English words rendered.
 
-    Only for an English question that the index hardly knows word for word (coverage under 75%).
+    Only for an English question that the index hardly knows word for word (see ``Pool.translated``).
     """
     n = len(pool.candidates)
-    groups = translate(pool.question) if english and pool.coverage < 0.75 and n else []
-    if not groups:
+    groups = translate(pool.question) if english and pool.translated is not None and n else []
+    if not groups or pool.translated is None:
         return [np.zeros(n, np.float32), np.full(n, -1.0, np.float32), np.zeros(n, np.float32)]
-    bm25 = index.lexical.score(tokenize(" ".join(t for g in groups for t in g)), pool.candidates)
+    bm25 = pool.translated
     best = float(bm25.max())
     texts = [fold(index.chunks[int(c)].chunk.text) for c in pool.candidates]
     folded = [[fold(t) for t in g] for g in groups]
@@ -244,16 +272,18 @@ def candidate_features(index: IndexReader, pool: Pool, *, translated: bool = Tru
     question = set(tokens)
     words = {t for t in tokens if not t.startswith("#")}
     sentences = [_sentence(index, int(c)) for c in pool.candidates]
-    wanted = tuple(asks[kind] for kind in _HOLDS)
+    wanted = tuple(asks[kind] for kind in (*_HOLDS, *_NAMED))
     rows = [_candidate_row(s, question, words, wanted) for s in sentences]
+    asked, chars = fold(pool.question), frozenset(_HAN.findall(fold(pool.question))) - _ASKING
+    overlap = np.array([_overlap(asked, chars, s.folded) for s in sentences], dtype=np.float32).reshape(n, 2)
     pairs = [s.neighbours for s in sentences]
     legs = np.stack(_legs(pool), axis=1) if n else np.zeros((0, 15), dtype=np.float32)
     per_candidate = np.array(rows, dtype=np.float32).reshape(n, -1)
     around = _neighbour_columns(index, pool, pairs)
     docs = np.stack(_document_columns(index, pool), axis=1) if n else np.zeros((0, 4), dtype=np.float32)
-    asked = np.tile(np.array(traits, dtype=np.float32), (n, 1))
+    traits_rows = np.tile(np.array(traits, dtype=np.float32), (n, 1))
     english = translated and traits[0] > 0.5
     rendered = np.stack(_translated_columns(index, pool, english), axis=1).reshape(n, 3)
-    matrix = np.hstack([asked, legs, around, per_candidate, docs, rendered]).astype(np.float32)
+    matrix = np.hstack([traits_rows, legs, around, per_candidate, docs, overlap, rendered]).astype(np.float32)
     assert matrix.shape[1] == len(FEATURE_NAMES)
     return matrix

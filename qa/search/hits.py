@@ -55,6 +55,7 @@ class Hit:
     lexical: float
     citation: Citations
     also_at: tuple[Location, ...] = ()
+    author: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The batch-contract form: rank, score, source, start, end, text, title, then the rest.
@@ -75,7 +76,7 @@ class Hit:
             "heading": list(c.heading),
             "page": c.page,
         }
-        for key in ("date", "publisher"):
+        for key in ("date", "publisher", "author"):
             value = getattr(self, key)
             if value:
                 out[key] = value
@@ -138,6 +139,7 @@ def build_hits(index: IndexReader, ranked: Sequence[Scored], k: int) -> list[Hit
                 item.dense,
                 item.lexical,
                 format_citations(meta, chunk.source, chunk.line, accessed=today, page=chunk.page),
+                author=meta.author,
             )
         )
     return [replace(h, also_at=tuple(extra[i])) for i, h in enumerate(hits)]

@@ -5,7 +5,8 @@ top-candidate distribution, and the lexical leg's weight scales with how much of
 question it actually matched, so a lexical leg that matches nothing (an English question
 over Chinese text) has no vote. Sentences then get a share of the best evidence found in
 their own passage, and a small bonus when they hold the kind of answer the question asks
-for (a number for 多少, a date for 哪一年).
+for (a number for 多少, a date for 哪一年). Short lines without closing punctuation (headings,
+captions) are pushed down, unless they hold that kind of answer (a date line for 哪一天).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from embeddings import Encoder
 from qa.index import tokenize
 from qa.index.reader import DenseView, IndexReader
 from qa.index.segmented import chunks_of
+from qa.search.translation import is_english, rendered
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
@@ -36,6 +38,7 @@ class RetrievalConfig:
     passage_weight: float = 0.3
     answer_type_weight: float = 0.3
     label_penalty: float = 1.0
+    translated_weight: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,10 @@ class Pool:
 
     ``lexical_tokens`` are the question's lexical tokens (None when the lexical leg is off): the
     index's ``lexical.score`` gives BM25 of any other sentence for them;
-    ``cosine``/``context_cosine`` are the cosines of the sentence alone and in context.
+    ``cosine``/``context_cosine`` are the cosines of the sentence alone and in context. For an
+    English question over text it hardly matches word for word, ``translated`` is the BM25 score
+    of each candidate for the question's Chinese renderings and ``translation`` the share of its
+    content words rendered (None and 0 otherwise).
     """
 
     question: str
@@ -109,6 +115,8 @@ class Pool:
     lexical: np.ndarray
     lexical_tokens: tuple[str, ...] | None
     coverage: float
+    translated: np.ndarray | None = None
+    translation: float = 0.0
 
 
 class Reranker(Protocol):
@@ -187,6 +195,23 @@ class Retriever:
         coverage = len(lexical.known(tokens)) / len(tokens) if tokens else 0.0
         return ids, scores, tuple(tokens), coverage
 
+    def _translated_candidates(
+        self, question: str, coverage: float
+    ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None, float]:
+        """(top chunk ids, their BM25 scores, the terms, confidence) for an English question's Chinese renderings.
+
+        Only in hybrid mode, and when the index matches under 75% of the question's own tokens.
+        """
+        nothing = (np.array([], np.int64), np.array([], np.float32), None, 0.0)
+        if self.config.mode != "hybrid" or not self.config.translated_weight or coverage >= 0.75:
+            return nothing
+        groups, share = rendered(question) if is_english(question) else ([], 0.0)
+        if not groups:
+            return nothing
+        terms = tuple(tokenize(" ".join(t for g in groups for t in g)))
+        ids, scores = self.index.lexical.top(terms, self.config.candidates)
+        return ids, scores, terms, share
+
     def _pool(self, question: str, qvec: np.ndarray | None) -> Pool:
         cfg = self.config
         index = self.index
@@ -196,7 +221,8 @@ class Retriever:
             if cfg.mode != "dense"
             else (np.array([], np.int64), np.array([], np.float32), None, 0.0)
         )
-        candidates = np.unique(np.concatenate([dense_ids, lex_ids])).astype(np.int64)
+        trans_ids, trans_top, terms, translation = self._translated_candidates(question, coverage)
+        candidates = np.unique(np.concatenate([dense_ids, lex_ids, trans_ids])).astype(np.int64)
         empty = np.zeros(len(candidates), dtype=np.float32)
         cosine, context = self._cosines(candidates, qvec) if qvec is not None else (empty, empty)
         dense = (cosine + cfg.context_weight * context) / (1.0 + cfg.context_weight)
@@ -207,14 +233,20 @@ class Retriever:
         if tokens is not None and lexical.max(initial=0.0) > 0:
             weight = 1.0 if cfg.mode == "lexical" else cfg.lexical_weight * lexical_trust(coverage)
             fused += weight * _standardize(lexical, lex_top)
+        translated = index.lexical.score(terms, candidates) if terms is not None else None
+        if translated is not None and translated.max(initial=0.0) > 0:
+            fused = fused + cfg.translated_weight * translation * _standardize(translated, trans_top)
         chunks = chunks_of(index, candidates)
         fused = self._with_passage([c.source for c in chunks], fused)
         texts = [c.text for c in chunks]
-        fused = fused + cfg.answer_type_weight * answer_type_bonus(question, texts)
-        fused = fused - cfg.label_penalty * np.array([is_label(t) for t in texts], dtype=np.float32)
+        holds_asked = answer_type_bonus(question, texts)
+        fused = fused + cfg.answer_type_weight * holds_asked
+        labels = np.array([is_label(t) for t in texts], dtype=np.float32) * (1.0 - holds_asked)
+        fused = fused - cfg.label_penalty * labels
         o = np.argsort(-fused, kind="stable")
         ordered = (candidates[o], fused[o], dense[o], cosine[o], context[o], lexical[o])
-        return Pool(question, qvec, *ordered, tokens, coverage)
+        in_order = None if translated is None else translated[o]
+        return Pool(question, qvec, *ordered, tokens, coverage, in_order, translation)
 
     def _with_passage(self, sources: list[str], fused: np.ndarray) -> np.ndarray:
         """Add a share of the best score of each candidate's paragraph neighbourhood and document."""
@@ -237,4 +269,5 @@ def head_of(pool: Pool, n: int) -> Pool:
         cosine=pool.cosine[:n],
         context_cosine=pool.context_cosine[:n],
         lexical=pool.lexical[:n],
+        translated=None if pool.translated is None else pool.translated[:n],
     )

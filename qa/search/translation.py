@@ -22,6 +22,8 @@ _GLOSS_NOTE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _LEADING = re.compile(r"^(?:to|a|an|the|sb|sth)\s+")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _ENDINGS = ("ies", "es", "s", "ed", "d", "ing")
+_LATIN = re.compile(r"[A-Za-z]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _LINE = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
 
 
@@ -58,8 +60,10 @@ def _lookup(dictionary: dict[str, tuple[str, ...]], word: str) -> tuple[str, ...
     return ()
 
 
-def translate(question: str) -> list[tuple[str, ...]]:
-    """Chinese renderings of each English content word or word pair of ``question`` (digits as they are)."""
+def rendered(question: str) -> tuple[list[tuple[str, ...]], float]:
+    """Chinese renderings of each English content word or word pair of ``question`` (digits as they are),
+    and the share of its content words and pairs the dictionary rendered (the translation's confidence).
+    """
     dictionary = _reverse_dictionary()
     words = _WORD.findall(question.lower())
     groups: list[tuple[str, ...]] = [(n,) for n in re.findall(r"\d+(?:\.\d+)?", question)]
@@ -72,4 +76,16 @@ def translate(question: str) -> list[tuple[str, ...]]:
     for i, word in enumerate(words):
         if i not in covered and word not in STOPWORDS and len(word) > 2:
             groups.append(_lookup(dictionary, word))
-    return [g for g in groups if g]
+    found = [g for g in groups if g]
+    return found, len(found) / len(groups) if groups else 0.0
+
+
+def translate(question: str) -> list[tuple[str, ...]]:
+    """Chinese renderings of each English content word or word pair of ``question`` (see :func:`rendered`)."""
+    return rendered(question)[0]
+
+
+def is_english(question: str) -> bool:
+    """True when most of the question's letters are Latin ones."""
+    latin = len(_LATIN.findall(question))
+    return latin > len(_HAN.findall(question))

@@ -15,7 +15,7 @@ from qa.search import Ranker, RetrievalConfig, Retriever, compose, load_answerab
 from qa.search.answerability import ANSWER_FEATURES, answer_features
 from qa.search.features import FEATURE_NAMES, candidate_features
 from qa.search.retrieval import head_of
-from qa.search.translation import translate
+from qa.search.translation import rendered, translate
 from qa.settings import Settings
 
 CORPUS = {
@@ -41,6 +41,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CorpusIndex,
 
 def _reversing_ranker(depth: int) -> Ranker:
     """A model trained to prefer the worst fused rank: it turns the head upside down."""
+    return Ranker(_reversing_model(), depth)
+
+
+def _reversing_model() -> str:
+    """The text of :func:`_reversing_ranker`'s model."""
     import lightgbm
 
     rng = np.random.default_rng(0)
@@ -51,7 +56,7 @@ def _reversing_ranker(depth: int) -> Ranker:
     params = {"objective": "lambdarank", "verbose": -1, "seed": 1, "deterministic": True, "num_threads": 1}
     data = lightgbm.Dataset(x, y, group=[10] * 200, feature_name=list(FEATURE_NAMES))
     booster = lightgbm.train(params, data, num_boost_round=20)
-    return Ranker(booster.model_to_string(), depth)
+    return str(booster.model_to_string())
 
 
 def test_features_have_one_named_column_each(corpus: tuple[Path, CorpusIndex, FakeEncoder]) -> None:
@@ -132,3 +137,45 @@ def test_a_verdict_of_the_model_overrides_the_cosine_rule(corpus: tuple[Path, Co
     assert compose(QUESTIONS[0], hits, threshold=2.0).no_answer
     assert not compose(QUESTIONS[0], hits, threshold=2.0, no_answer=False).no_answer
     assert compose(QUESTIONS[0], hits, threshold=-1.0, no_answer=True).no_answer
+
+
+def test_an_english_question_over_chinese_text_gets_a_translated_lexical_leg(
+    corpus: tuple[Path, CorpusIndex, FakeEncoder],
+) -> None:
+    _, index, encoder = corpus
+    retriever = Retriever(index, encoder, RetrievalConfig())
+    english, chinese = retriever.pools(["How many companies does the park have?", "园区有多少家企业？"])
+    assert english.translated is not None and len(english.translated) == len(english.candidates)
+    assert 0.5 < english.translation <= 1.0
+    assert chinese.translated is None and chinese.translation == 0.0
+    off = Retriever(index, encoder, RetrievalConfig(translated_weight=0.0)).pools([english.question])[0]
+    assert off.translated is None
+    groups, share = rendered("the engineers of zyxwv")
+    assert share == 0.5 and len(groups) == 1
+
+
+def test_overlap_and_named_answer_features(corpus: tuple[Path, CorpusIndex, FakeEncoder]) -> None:
+    _, index, encoder = corpus
+    pool = Retriever(index, encoder).pools(["梦想小街的税收是多少？"])[0]
+    rows = candidate_features(index, pool)
+    texts = [index.chunks[int(c)].chunk.text for c in pool.candidates]
+    run = rows[:, FEATURE_NAMES.index("longest_common")]
+    best = texts[int(np.argmax(run))]
+    assert "税收" in best or "梦想小街" in best
+    assert rows[:, FEATURE_NAMES.index("char_cover")].max() <= 1.0
+    places = rows[:, FEATURE_NAMES.index("holds_place")]
+    assert places[texts.index("园区西至鹅岭公园。")] == 1.0
+
+
+def test_a_model_keeps_the_fused_order_for_a_language_it_was_not_trained_on(
+    corpus: tuple[Path, CorpusIndex, FakeEncoder], tmp_path: Path
+) -> None:
+    _, index, encoder = corpus
+    reversing = _reversing_ranker(10)
+    (tmp_path / "m.txt").write_text(_reversing_model(), encoding="utf-8")
+    (tmp_path / "m.json").write_text('{"languages": ["zh"]}', encoding="utf-8")
+    chinese_only = load_ranker(tmp_path / "m.txt", 10)
+    english, chinese = Retriever(index, encoder).pools([QUESTIONS[2], QUESTIONS[0]])
+    assert list(chinese_only.scores(index, english)) == list(english.fused)
+    assert list(chinese_only.scores(index, chinese)) == list(reversing.scores(index, chinese))
+    assert load_ranker(tmp_path / "m.txt").languages == {"zh"}
