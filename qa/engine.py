@@ -245,7 +245,7 @@ class Engine:
         """
         if isinstance(self.index, SegmentedIndex):
             new, _, _ = apply_changes(self.index.directory, self.index, upserts, removals, self.encoder, cache)
-            return Engine(new, self.encoder, self.config)
+            return replace(self, index=new)
         if isinstance(self.index, MilvusIndex):
             milvus, _, _ = apply_milvus_changes(self.index, upserts, removals, self.encoder, cache)
             return replace(self, index=milvus)

@@ -16,7 +16,7 @@ from qa.index import choose_store, open_index, original_file, store_of
 from qa.index.opening import SEGMENTS_FROM_BYTES, input_bytes
 from qa.index.segmented import SegmentedIndex
 from qa.ingest import parse_document
-from qa.search import RetrievalConfig
+from qa.search import RetrievalConfig, load_answerability, load_ranker
 from qa.types import Document, SourceFile
 from tests.sample_docs import write_docs
 
@@ -94,6 +94,18 @@ def test_both_stores_answer_alike(tmp_path: Path, backend: str) -> None:
     assert original_file(reopened, tmp_path / "index", report) == upload.file.data  # type: ignore[union-attr]
     hit = Engine(reopened, encoder, RetrievalConfig()).ask("园区2022年税收约2600万元。", 3)[0]
     assert (hit.chunk.source, hit.chunk.page) == ("report.pdf", 2)
+
+
+@pytest.mark.parametrize("backend", ["memory", "segments"])
+def test_a_write_keeps_the_engines_ranker_and_answerability_model(tmp_path: Path, backend: str) -> None:
+    docs = write_docs(tmp_path / "docs", DOCS)
+    encoder = FakeEncoder()
+    index, _ = build_index([docs], tmp_path / "index", encoder, None, backend=backend)  # type: ignore[arg-type]
+    reranker, answerability = load_ranker(), load_answerability()
+    engine = Engine(index, encoder, RetrievalConfig(), reranker, answerability)
+    changed = engine.with_changes([parse_document("new.txt", "新园区\n新园区税收约900万元。\n")], ["street.txt"])
+    assert changed.reranker is reranker and changed.answerability is answerability
+    assert set(changed.index.documents) == {"park.txt", "new.txt"}
 
 
 def test_a_damaged_kept_file_in_a_segment_is_refused(tmp_path: Path) -> None:
