@@ -50,8 +50,8 @@ def input_bytes(paths: Sequence[Path], limit: int = SEGMENTS_FROM_BYTES) -> int:
 def choose_store(setting: str, directory: Path, paths: Sequence[Path]) -> Store:
     """The store a build writes: the setting when it names one; for ``auto`` the existing index's own,
     else (a new index) by the size of ``paths``."""
-    if setting in ("memory", "segments"):
-        return setting  # type: ignore[return-value]
+    if setting != "auto":
+        return setting  # type: ignore[return-value]  # a store named by the setting
     existing = store_of(directory)
     if existing is not None:
         return existing
@@ -62,7 +62,7 @@ def open_index(
     directory: Path, *, setting: str = "auto", model_id: str | None = None, nprobe: int | None = None
 ) -> IndexReader:
     """The index at ``directory`` opened for queries: as the setting names, or (``auto``) by its own format."""
-    store = setting if setting in ("memory", "segments") else store_of(directory) or "memory"
+    store = setting if setting != "auto" else store_of(directory) or "memory"
     if store == "segments":
         return open_segmented(directory, model_id=model_id, nprobe=nprobe)
     return load_index(directory, model_id=model_id)
