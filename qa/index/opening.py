@@ -22,6 +22,8 @@ from qa.index.store import load_index
 Store = Literal["memory", "segments"]
 #: input size from which ``auto`` builds a segmented store (about 2,500 sentences; see README, Scale)
 SEGMENTS_FROM_BYTES = 256 * 1024
+#: settings that let the index decide its store (``local``: a local store, as opposed to ``milvus``)
+DECIDING = ("auto", "local")
 
 
 def store_of(directory: Path) -> Store | None:
@@ -50,7 +52,7 @@ def input_bytes(paths: Sequence[Path], limit: int = SEGMENTS_FROM_BYTES) -> int:
 def choose_store(setting: str, directory: Path, paths: Sequence[Path]) -> Store:
     """The store a build writes: the setting when it names one; for ``auto`` the existing index's own,
     else (a new index) by the size of ``paths``."""
-    if setting != "auto":
+    if setting not in DECIDING:
         return setting  # type: ignore[return-value]  # a store named by the setting
     existing = store_of(directory)
     if existing is not None:
@@ -62,7 +64,7 @@ def open_index(
     directory: Path, *, setting: str = "auto", model_id: str | None = None, nprobe: int | None = None
 ) -> IndexReader:
     """The index at ``directory`` opened for queries: as the setting names, or (``auto``) by its own format."""
-    store = setting if setting != "auto" else store_of(directory) or "memory"
+    store = setting if setting not in DECIDING else store_of(directory) or "memory"
     if store == "segments":
         return open_segmented(directory, model_id=model_id, nprobe=nprobe)
     return load_index(directory, model_id=model_id)

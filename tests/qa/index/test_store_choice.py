@@ -53,6 +53,14 @@ def test_an_existing_index_keeps_its_store_on_update_and_rebuild(tmp_path: Path)
         assert result.exit_code == 0 and "park.txt" in result.output
 
 
+def test_local_lets_the_index_decide_like_auto(tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs", DOCS)
+    build_index([docs], tmp_path / "index", FakeEncoder(), None, backend="segments")
+    assert choose_store("local", tmp_path / "index", [docs]) == "segments"
+    assert isinstance(open_index(tmp_path / "index", setting="local"), SegmentedIndex)
+    assert choose_store("local", tmp_path / "new", [docs]) == "memory"
+
+
 def test_switching_a_segmented_index_to_memory_leaves_no_segments(tmp_path: Path) -> None:
     docs = write_docs(tmp_path / "docs", DOCS)
     build_index([docs], tmp_path / "index", FakeEncoder(), None, backend="segments")
