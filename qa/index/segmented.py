@@ -300,9 +300,13 @@ class SegmentedIndex:
 
 
 def original_file(index: IndexReader, directory: Path | None, doc: StoredDocument) -> bytes:
-    """The original file of a binary document of either kind of index (``directory``: where a memory index lives)."""
-    if isinstance(index, SegmentedIndex):
-        return index.original_file(doc.id)
+    """The original file of a binary document of any index (``directory``: where a memory index lives).
+
+    A store that keeps the files itself (segments, Milvus) has an ``original_file(doc_id)``.
+    """
+    kept = getattr(index, "original_file", None)
+    if kept is not None:
+        return bytes(kept(doc.id))
     return read_original(directory, doc)
 
 

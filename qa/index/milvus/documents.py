@@ -5,11 +5,14 @@ share it) and forgotten at once when this process writes.
 
 A document's row names its current version; its text is kept in the ``texts`` collection in
 parts that each fit one VARCHAR, under an owner key of that version, so a new version's text is
-written beside the old one and the row flips to it in one upsert.
+written beside the old one and the row flips to it in one upsert. The PDF or DOCX file a
+document was read from is kept there too, base64 in parts under ``f<version>``; the row's
+``pages`` field holds ``{"pages": [...], "file": kind}`` for such a document (a plain list before).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
@@ -18,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from qa.errors import IndexDamagedError
+from qa.errors import IndexDamagedError, IndexMismatchError, NotFoundError
 from qa.index.milvus.connection import KEEP_SECONDS, backend_errors
 from qa.index.milvus.schema import PLACEHOLDER
 from qa.index.segment import meta_from_dict
@@ -81,10 +84,25 @@ def document_row(doc: Document, version: int, count: int) -> dict[str, Any]:
         "checksum": doc.checksum,
         "meta": doc.meta.as_dict(),
         "chunks": count,
-        "pages": json.dumps(list(doc.pages)),
+        "pages": json.dumps({"pages": list(doc.pages), "file": doc.file.kind} if doc.file else list(doc.pages)),
         "parts": len(text_rows("", doc.id, version, doc.original)),
         "placeholder": PLACEHOLDER,
     }
+
+
+def file_rows(doc: Document, version: int) -> list[dict[str, Any]]:
+    """The ``texts`` rows keeping the PDF or DOCX file ``doc`` was read from (none for a text document)."""
+    if doc.file is None:
+        return []
+    return text_rows(f"f{version}", doc.id, version, base64.b64encode(doc.file.data).decode("ascii"))
+
+
+def _layout(pages: str) -> tuple[tuple[int, ...], str | None]:
+    """The page starts and the kept file's kind from a row's ``pages`` field."""
+    value = json.loads(pages)
+    if isinstance(value, dict):
+        return tuple(value["pages"]), value.get("file")
+    return tuple(value), None
 
 
 def scan(client: Any, uri: str, collection: str, fields: Sequence[str]) -> Iterator[dict[str, Any]]:
@@ -155,13 +173,25 @@ class MilvusDocuments(Mapping[str, StoredDocument]):
             str(row["checksum"]),
             meta_from_dict(dict(row["meta"])),
             chunk_ids(version, int(row["chunks"])),
-            tuple(json.loads(row["pages"])),
+            *_layout(str(row["pages"])),
         )
         with self._lock:
             self._cache[(doc_id, version)] = stored
             while len(self._cache) > _CACHED_DOCUMENTS:
                 self._cache.popitem(last=False)
         return stored
+
+    def original_file(self, doc_id: str) -> bytes:
+        """The PDF or DOCX file a document was read from (NotFoundError if none is kept)."""
+        row = self.rows([doc_id]).get(doc_id)
+        if row is None or _layout(str(row["pages"]))[1] is None:
+            raise NotFoundError(f"document {doc_id!r} was not read from a file kept by the index (not a PDF or DOCX)")
+        owner = f"f{int(row['version'])}"
+        kept = read_texts(self.client, self.uri, self.texts, [owner]).get(owner)
+        data = base64.b64decode(kept) if kept is not None else b""
+        if hashlib.sha256(data).hexdigest() != row["checksum"]:
+            raise IndexMismatchError(f"Milvus at {self.uri}: the kept copy of {doc_id!r} is damaged; re-index it")
+        return data
 
     def __getitem__(self, doc_id: str) -> StoredDocument:
         row = self.rows([doc_id]).get(doc_id) if isinstance(doc_id, str) else None

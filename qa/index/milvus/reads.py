@@ -194,6 +194,10 @@ class MilvusIndex:
         versions = self.documents.versions([d for _, d, _ in rows])
         return [i for i, d, v in rows if versions.get(d) == v]
 
+    def original_file(self, doc_id: str) -> bytes:
+        """The PDF or DOCX file a document was read from, as Milvus keeps it (NotFoundError if none)."""
+        return self.documents.original_file(doc_id)
+
     def document(self, doc_id: str) -> StoredDocument:
         """A stored document, or NotFoundError."""
         try:

@@ -16,7 +16,7 @@ from typing import Any
 from embeddings import EmbeddingCache, Encoder
 from qa.errors import NotFoundError
 from qa.index.milvus.connection import backend_errors, literal
-from qa.index.milvus.documents import PART_CHARS, chunk_ids, content_version, document_row, text_rows
+from qa.index.milvus.documents import PART_CHARS, chunk_ids, content_version, document_row, file_rows, text_rows
 from qa.index.milvus.lexical import lexical_text, tokens_text
 from qa.index.milvus.reads import MilvusIndex
 from qa.index.segment_writes import Prepared, prepare_documents
@@ -79,7 +79,8 @@ def write_document(index: MilvusIndex, doc: Document, prepared: Prepared) -> Non
     """Write one document version, make it current, then delete the rows of its other versions."""
     cols, version = index.cols, content_version(doc)
     chunks, spilled = _chunk_rows(doc, version, prepared)
-    _upsert(index, cols.texts, text_rows(f"d{version}", doc.id, version, doc.original) + spilled)
+    texts = text_rows(f"d{version}", doc.id, version, doc.original) + spilled + file_rows(doc, version)
+    _upsert(index, cols.texts, texts)
     _upsert(index, cols.chunks, chunks)
     ids = [r["id"] for r in chunks]
     for dense, vectors in ((cols.sentence, prepared.vectors), (cols.context, prepared.context_vectors)):

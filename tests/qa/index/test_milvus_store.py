@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from embeddings.encoders import FakeEncoder
-from qa.errors import IndexBackendError, IndexConflictError, IndexMismatchError
+from qa.errors import IndexBackendError, IndexConflictError, IndexMismatchError, NotFoundError
+from qa.index import original_file
 from qa.index.milvus import (
     MilvusIndex,
     MilvusTarget,
@@ -27,6 +28,7 @@ from qa.index.milvus.schema import PLACEHOLDER
 from qa.index.segment_writes import prepare_documents
 from qa.ingest import iter_documents, parse_document
 from qa.search import RetrievalConfig, Retriever
+from qa.types import Document, SourceFile
 from tests.sample_docs import write_docs
 
 DOCS = {
@@ -161,3 +163,22 @@ def test_long_texts_are_kept_whole_across_parts(tmp_path: Path) -> None:
     chunks = index.document_chunks("long.html")
     assert all(text[c.start : c.end] == c.cited for c in chunks)
     assert any(markup in c.cited and "入驻率" in c.text for c in chunks)
+
+
+def test_a_pdf_is_kept_with_its_pages_and_served_back(tmp_path: Path) -> None:
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    index, _ = sync_milvus(target, iter_documents([write_docs(tmp_path / "docs", DOCS)]), FakeEncoder(), None)
+    text = "年度报告\n园区2022年税收约2600万元。\n"
+    plain = parse_document("report.pdf", text)
+    data = b"%PDF-1.4 " + bytes(range(256)) * 300  # binary, over one VARCHAR part once in base64
+    upload = Document(
+        "report.pdf", plain.original, plain.clean, plain.starts, plain.ends, plain.blocks, plain.meta,
+        (0, text.index("\n") + 1), SourceFile("pdf", data),
+    )  # fmt: skip
+    changed, _, _ = writes.apply_changes(index, [upload], [], FakeEncoder(), None)
+    stored = changed.document("report.pdf")
+    assert (stored.pages, stored.file_kind) == ((0, 5), "pdf")
+    assert original_file(changed, None, stored) == data
+    assert [c.page for c in changed.document_chunks("report.pdf")] == [1, 2]
+    with pytest.raises(NotFoundError):
+        original_file(changed, None, changed.document("park.txt"))
