@@ -19,7 +19,8 @@ from typing import Literal
 
 from api.errors import ConflictError, NotReadyError
 from embeddings import EmbeddingCache
-from qa.engine import Engine, open_cache, open_engine, reload_engine
+from qa.building import open_cache
+from qa.engine import Engine, open_engine, reload_engine
 from qa.errors import NotFoundError, QAError
 from qa.index import CorpusIndex, save_index, writing
 from qa.settings import Settings

@@ -26,7 +26,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import binary_docs  # noqa: E402
 from format_recall import load_gold, score_format  # noqa: E402
 
-from qa.engine import Engine, build_index, open_encoder  # noqa: E402
+from qa.building import build_index, open_encoder  # noqa: E402
+from qa.engine import Engine  # noqa: E402
 from qa.ingest import iter_documents, segment  # noqa: E402
 from qa.search import RetrievalConfig  # noqa: E402
 from qa.settings import Settings  # noqa: E402

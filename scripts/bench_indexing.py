@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from embeddings.cache import EmbeddingCache  # noqa: E402
-from qa.engine import build_index, open_encoder  # noqa: E402
+from qa.building import build_index, open_encoder  # noqa: E402
 from qa.ingest.reading import iter_documents  # noqa: E402
 from qa.ingest.segment import segment  # noqa: E402
 from qa.settings import Settings  # noqa: E402

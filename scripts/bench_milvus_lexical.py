@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from bench_sets import SHARED  # noqa: E402
 
 from embeddings.encoders import FakeEncoder  # noqa: E402
-from qa.engine import build_index  # noqa: E402
+from qa.building import build_index  # noqa: E402
 from qa.index import tokenize  # noqa: E402
 from qa.index.milvus import MilvusTarget  # noqa: E402
 

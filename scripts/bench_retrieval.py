@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 from bench_sets import DATASET, SETS, QueryCachingEncoder, apply_subsamples  # noqa: E402
 
 from embeddings.encoders import Encoder  # noqa: E402
-from qa.engine import Engine, build_index, open_cache, open_encoder  # noqa: E402
+from qa.building import build_index, open_cache, open_encoder  # noqa: E402
+from qa.engine import Engine  # noqa: E402
 from qa.index.milvus import MilvusTarget  # noqa: E402
 from qa.index.reader import IndexReader  # noqa: E402
 from qa.runs.evaluation import Gold, read_gold, score  # noqa: E402

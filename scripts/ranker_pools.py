@@ -22,7 +22,7 @@ from bench_sets import DATASET, SETS, UNANSWERABLE_SEED, QueryCachingEncoder  # 
 
 from embeddings.cache import EmbeddingCache  # noqa: E402
 from embeddings.encoders import Encoder  # noqa: E402
-from qa.engine import build_index, open_cache, open_encoder  # noqa: E402
+from qa.building import build_index, open_cache, open_encoder  # noqa: E402
 from qa.index import CorpusIndex  # noqa: E402
 from qa.runs.evaluation import MAX_CITED_CHARS, Gold, read_gold  # noqa: E402
 from qa.search.answerability import answer_features  # noqa: E402

@@ -8,7 +8,8 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from embeddings.encoders import FakeEncoder
-from qa.engine import Engine, build_index
+from qa.building import build_index
+from qa.engine import Engine
 from qa.index.milvus import MilvusTarget
 from qa.search import RetrievalConfig
 from qa.settings import IndexBackend, Settings

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from qa.building import build_index, lazy_encoder, open_cache
 from qa.cli.common import (
     DEFAULT_CORPUS,
     IndexOpt,
@@ -21,7 +22,6 @@ from qa.cli.common import (
     reported_errors,
     settings_for,
 )
-from qa.engine import build_index, lazy_encoder, open_cache
 from qa.errors import QAError
 from qa.index import load_index
 from qa.index.generations import check_segmented, is_segmented

@@ -13,7 +13,7 @@ from qa.index.lexical import (
 )
 from qa.index.opening import choose_store, open_index, store_of
 from qa.index.originals import MEDIA_TYPES, read_original
-from qa.index.segmented import original_file
+from qa.index.reader import original_file
 from qa.index.store import FORMAT_VERSION, CorpusIndex, StoredDocument, load_index, save_index
 from qa.index.update import IndexSummary, add_documents, open_for_update, remove_document, update_index
 

@@ -14,10 +14,12 @@ hand out a score for every row.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from qa.index.originals import read_original
 from qa.index.store import IndexedChunk, StoredDocument
 from qa.types import Chunk
 
@@ -59,3 +61,22 @@ class IndexReader(Protocol):
     def lexical(self) -> LexicalScorer: ...
     def document(self, doc_id: str) -> StoredDocument: ...
     def document_chunks(self, doc_id: str) -> list[Chunk]: ...
+
+
+def original_file(index: IndexReader, directory: Path | None, doc: StoredDocument) -> bytes:
+    """The original file of a binary document of any index (``directory``: where a memory index lives).
+
+    A store that keeps the files itself (segments, Milvus) has an ``original_file(doc_id)``.
+    """
+    kept = getattr(index, "original_file", None)
+    if kept is not None:
+        return bytes(kept(doc.id))
+    return read_original(directory, doc)
+
+
+def chunks_of(index: IndexReader, chunk_ids: Sequence[int] | np.ndarray) -> list[Chunk]:
+    """The chunks of ``chunk_ids`` of any index, in that order (a store read per hit reads them together)."""
+    many = getattr(index.chunks, "many", None)
+    if many is not None:
+        return [c.chunk for c in many(chunk_ids)]
+    return [index.chunks[int(i)].chunk for i in chunk_ids]

@@ -23,11 +23,9 @@ import numpy as np
 from embeddings.vector_index.segment import Excluded, SegmentVectors
 from qa.errors import IndexMismatchError, NotFoundError
 from qa.index.lexical import RowLexical
-from qa.index.originals import read_original
 from qa.index.postings import LexicalPart, SegmentedLexical
-from qa.index.reader import IndexReader
 from qa.index.segment import Segment, SegmentChunk, SegmentDocument
-from qa.index.store import IndexedChunk, StoredDocument
+from qa.index.store import IndexedChunk, StoredDocument, find_document
 from qa.types import Chunk
 
 _CACHED_CHUNKS = 20_000
@@ -275,10 +273,7 @@ class SegmentedIndex:
 
     def document(self, doc_id: str) -> StoredDocument:
         """A stored document, or NotFoundError."""
-        try:
-            return self.documents[doc_id]
-        except KeyError:
-            raise NotFoundError(f"no document {doc_id!r} in the index") from None
+        return find_document(self.documents, doc_id)
 
     def document_chunks(self, doc_id: str) -> list[Chunk]:
         """The chunks of one document, in order (those of documents read lately are kept: a view never changes)."""
@@ -297,22 +292,3 @@ class SegmentedIndex:
             where = found[0].segment.folder
             raise IndexMismatchError(f"{where}: the kept copy of {doc_id!r} is damaged (checksum differs); re-index it")
         return data
-
-
-def original_file(index: IndexReader, directory: Path | None, doc: StoredDocument) -> bytes:
-    """The original file of a binary document of any index (``directory``: where a memory index lives).
-
-    A store that keeps the files itself (segments, Milvus) has an ``original_file(doc_id)``.
-    """
-    kept = getattr(index, "original_file", None)
-    if kept is not None:
-        return bytes(kept(doc.id))
-    return read_original(directory, doc)
-
-
-def chunks_of(index: IndexReader, chunk_ids: Sequence[int] | np.ndarray) -> list[Chunk]:
-    """The chunks of ``chunk_ids`` of any index, in that order (a store read per hit reads them together)."""
-    many = getattr(index.chunks, "many", None)
-    if many is not None:
-        return [c.chunk for c in many(chunk_ids)]
-    return [index.chunks[int(i)].chunk for i in chunk_ids]

@@ -12,6 +12,7 @@ PDF and DOCX files are kept in the generation too (see :mod:`qa.index.originals`
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -58,6 +59,14 @@ class StoredDocument:
     pages: tuple[int, ...] = ()
     file_kind: str | None = None  # "pdf" / "docx": the original file is kept (see qa.index.originals)
     file_data: bytes | None = field(default=None, repr=False, compare=False)  # until it is saved
+
+
+def find_document(documents: Mapping[str, StoredDocument], doc_id: str) -> StoredDocument:
+    """The document ``doc_id`` of any store's documents, or NotFoundError."""
+    try:
+        return documents[doc_id]
+    except KeyError:
+        raise NotFoundError(f"no document {doc_id!r} in the index") from None
 
 
 @dataclass
@@ -115,10 +124,7 @@ class CorpusIndex:
 
     def document(self, doc_id: str) -> StoredDocument:
         """A stored document, or NotFoundError."""
-        try:
-            return self.documents[doc_id]
-        except KeyError:
-            raise NotFoundError(f"no document {doc_id!r} in the index") from None
+        return find_document(self.documents, doc_id)
 
     def document_chunks(self, doc_id: str) -> list[Chunk]:
         """The chunks of one document, in order."""

@@ -20,8 +20,7 @@ import numpy as np
 
 from embeddings import Encoder
 from qa.index import tokenize
-from qa.index.reader import DenseView, IndexReader
-from qa.index.segmented import chunks_of
+from qa.index.reader import DenseView, IndexReader, chunks_of
 from qa.search.translation import is_english, rendered
 
 Mode = Literal["hybrid", "dense", "lexical"]

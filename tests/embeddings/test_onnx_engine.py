@@ -17,7 +17,7 @@ from embeddings import DEFAULT_MODEL_NAME, EncoderError, FakeEncoder, ProvisionE
 from embeddings.e5 import CONVERTER_VERSION, MARKER_FILE, REQUIRED_FILES, SOURCE_SHA256
 from embeddings.e5.onnx_export import ONNX_FILE, ensure_onnx_model, onnx_folder
 from embeddings.encoders import AUTO_ENGINE, EngineRequest, load_onnx_default, onnx_model_id
-from qa.engine import build_index
+from qa.building import build_index
 from qa.errors import IndexMismatchError
 from qa.index import load_index
 from qa.settings import Settings

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from embeddings.encoders import FakeEncoder
-from qa.engine import build_index
+from qa.building import build_index
 from qa.errors import InputError
 from qa.index import open_index
 from qa.ingest import iter_documents, segment

@@ -24,7 +24,7 @@ import faiss
 import pytest
 
 from embeddings.encoders import FakeEncoder
-from qa.engine import build_index
+from qa.building import build_index
 from qa.errors import NotFoundError
 from qa.index import load_index, open_for_update, save_index, update_index
 from qa.ingest import iter_documents

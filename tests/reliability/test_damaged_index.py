@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app
 from embeddings.encoders import FakeEncoder
-from qa.engine import build_index
+from qa.building import build_index
 from qa.errors import IndexDamagedError
 from qa.index import MANIFEST, load_index, read_current
 from qa.index.generation import file_digest

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from api.schemas import NOT_BLANK
 from embeddings.encoders import FakeEncoder
-from qa.engine import build_index
+from qa.building import build_index
 from tests.reliability.reliability_app import DOCS
 from tests.sample_docs import write_docs
 

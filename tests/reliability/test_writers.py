@@ -19,8 +19,10 @@ from api.app import create_app
 from api.cli import app
 from embeddings.atomic import atomic_write_text
 from embeddings.encoders import FakeEncoder
+from qa import building
 from qa import engine as engine_module
-from qa.engine import Engine, build_index
+from qa.building import build_index
+from qa.engine import Engine
 from qa.errors import IndexConflictError, IndexMismatchError, NotFoundError
 from qa.index import MANIFEST, directory_state, load_index, open_index, read_current, save_index, writing
 from qa.search import RetrievalConfig
@@ -198,8 +200,8 @@ def test_an_unchanged_corpus_is_reindexed_without_loading_the_model(
     docs = write_docs(tmp_path / "docs", CORPUS)
     build_index([docs], tmp_path / "index", FakeEncoder(), None)
     loads = []
-    real = engine_module.open_encoder
-    monkeypatch.setattr(engine_module, "open_encoder", lambda *args, **kwargs: loads.append(1) or real(*args, **kwargs))
+    real = building.open_encoder
+    monkeypatch.setattr(building, "open_encoder", lambda *args, **kwargs: loads.append(1) or real(*args, **kwargs))
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
     command = ["index", str(docs), "--index", str(tmp_path / "index"), "--model", "fake"]
     result = CliRunner().invoke(app, command)

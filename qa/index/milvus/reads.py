@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from qa.errors import IndexConflictError, IndexMismatchError, NotFoundError
+from qa.errors import IndexConflictError, IndexMismatchError
 from qa.index.context_view import CONTEXT_VIEW
 from qa.index.milvus.connection import backend_errors, literal
 from qa.index.milvus.dense import DenseCollection
 from qa.index.milvus.documents import MilvusDocuments, read_texts, scan
 from qa.index.milvus.lexical import MilvusLexical
 from qa.index.milvus.schema import Collections
-from qa.index.store import IndexedChunk, StoredDocument
+from qa.index.store import IndexedChunk, StoredDocument, find_document
 from qa.types import Chunk
 
 _CACHED_CHUNKS = 20_000
@@ -200,10 +200,7 @@ class MilvusIndex:
 
     def document(self, doc_id: str) -> StoredDocument:
         """A stored document, or NotFoundError."""
-        try:
-            return self.documents[doc_id]
-        except KeyError:
-            raise NotFoundError(f"no document {doc_id!r} in the index") from None
+        return find_document(self.documents, doc_id)
 
     def document_chunks(self, doc_id: str) -> list[Chunk]:
         """The chunks of one document, in order."""

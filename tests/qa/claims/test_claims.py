@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app
 from embeddings.encoders import load_encoder
+from qa.building import build_index
 from qa.claims import ClaimCheck, Difference, Span, check_claim, check_source, claim_core
-from qa.engine import Engine, build_index
+from qa.engine import Engine
 from qa.index import load_index
 from qa.search import RetrievalConfig
 from qa.settings import Settings

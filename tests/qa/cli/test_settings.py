@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.engine import open_cache
+from qa.building import open_cache
 from qa.settings import Settings
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from embeddings import FakeEncoder
-from qa.engine import build_index
+from qa.building import build_index
 from qa.errors import IndexMismatchError
 from qa.index import load_index
 from qa.index.context_view import CONTEXT_VIEW, LABEL_WEIGHT, PREVIOUS_WEIGHT, compose_context

@@ -11,7 +11,8 @@ import pytest
 
 from embeddings.cache import EmbeddingCache
 from embeddings.encoders import FakeEncoder
-from qa.engine import Engine, build_index
+from qa.building import build_index
+from qa.engine import Engine
 from qa.errors import IndexMismatchError, NotFoundError
 from qa.index import (
     FORMAT_VERSION,

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from embeddings.cache import EmbeddingCache
 from embeddings.encoders import FakeEncoder
+from qa.building import build_index
 from qa.cli import app
-from qa.engine import Engine, build_index
+from qa.engine import Engine
 from qa.errors import InputError
 from qa.index import CorpusIndex, directory_state, load_index, update_index
 from qa.ingest import context_label, iter_documents, parse_document, segment

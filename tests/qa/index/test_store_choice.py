@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from embeddings.encoders import FakeEncoder
+from qa.building import build_index
 from qa.cli import app
-from qa.engine import Engine, build_index
+from qa.engine import Engine
 from qa.errors import IndexMismatchError
 from qa.index import choose_store, open_index, original_file, store_of
 from qa.index.opening import SEGMENTS_FROM_BYTES, input_bytes

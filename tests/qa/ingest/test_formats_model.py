@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from embeddings.cache import EmbeddingCache
-from qa.engine import Engine, build_index, open_encoder
+from qa.building import build_index, open_encoder
+from qa.engine import Engine
 from qa.search import RetrievalConfig
 from qa.settings import Settings
 from tests.binary_docs import BinarySamples

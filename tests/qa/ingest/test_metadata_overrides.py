@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from embeddings.encoders import FakeEncoder
-from qa.engine import Engine, build_index
+from qa.building import build_index
+from qa.engine import Engine
 from qa.errors import InputError
 from qa.index import load_index
 from qa.ingest import iter_documents, read_file

@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from embeddings.encoders import FakeEncoder
+from qa.building import build_index
 from qa.cli import app
-from qa.engine import Engine, build_index
+from qa.engine import Engine
 from qa.errors import IndexMismatchError, NotFoundError
 from qa.index import open_index, original_file, read_current, read_original
 from qa.search import RetrievalConfig, format_citations

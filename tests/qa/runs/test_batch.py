@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from embeddings.encoders import FakeEncoder
+from qa.building import build_index
 from qa.cli import app
-from qa.engine import Engine, build_index
+from qa.engine import Engine
 from qa.errors import InputError
 from qa.index import load_index
 from qa.runs import Question, completed_ids, parse_questions, read_questions

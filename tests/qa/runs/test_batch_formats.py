@@ -13,8 +13,9 @@ from ir_measures import RR, R, Success
 from typer.testing import CliRunner, Result
 
 from embeddings.encoders import FakeEncoder
+from qa.building import build_index
 from qa.cli import app
-from qa.engine import Engine, build_index
+from qa.engine import Engine
 from qa.index import load_index
 from qa.runs import (
     FORMATS,

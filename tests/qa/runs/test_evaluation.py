@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from embeddings.encoders import FakeEncoder
+from qa.building import build_index
 from qa.cli import app
-from qa.engine import Engine, build_index
+from qa.engine import Engine
 from qa.index import load_index
 from qa.runs import Gold, first_correct_rank, read_gold, score
 from qa.search import RetrievalConfig

@@ -8,7 +8,8 @@ from dataclasses import replace
 import pytest
 
 from embeddings.encoders import FakeEncoder
-from qa.engine import Engine, build_index
+from qa.building import build_index
+from qa.engine import Engine
 from qa.runs import batch_record
 from qa.runs.questions import Question
 from qa.search import RetrievalConfig, asked_field, compose, metadata_hits

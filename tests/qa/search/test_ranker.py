@@ -9,7 +9,8 @@ import pytest
 
 from embeddings.cache import EmbeddingCache
 from embeddings.encoders import FakeEncoder
-from qa.engine import Engine, build_index, open_engine
+from qa.building import build_index
+from qa.engine import Engine, open_engine
 from qa.index import CorpusIndex
 from qa.search import Ranker, RetrievalConfig, Retriever, compose, load_answerability, load_ranker
 from qa.search.answerability import ANSWER_FEATURES, answer_features

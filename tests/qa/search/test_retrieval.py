@@ -11,7 +11,8 @@ import pytest
 
 from embeddings.cache import EmbeddingCache
 from embeddings.encoders import FakeEncoder
-from qa.engine import Engine, build_index
+from qa.building import build_index
+from qa.engine import Engine
 from qa.index import tokenize
 from qa.search import compose
 from qa.search.retrieval import RetrievalConfig, answer_type_bonus, is_label, lexical_trust
