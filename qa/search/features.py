@@ -164,7 +164,8 @@ _SENTENCES_MAX = 200_000
 def _sentence(index: IndexReader, chunk_id: int) -> _Sentence:
     item = index.chunks[chunk_id]
     chunk = item.chunk
-    key = (chunk_id, chunk)  # a changed document is indexed anew, under new chunk ids
+    # a changed document is indexed anew, under new chunk ids; another index has other chunks
+    key = (id(index.chunks), chunk_id, chunk)
     found = _SENTENCES.get(key)
     if found is not None:
         return found
