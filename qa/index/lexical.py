@@ -132,9 +132,9 @@ class RowLexical:
     def top(self, query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Chunk ids of (at most) the ``k`` best-scoring sentences with a positive score, and those scores."""
         scores = self._scores(query_tokens)
-        n = min(k, len(scores))
-        best = np.argpartition(-scores, n - 1)[:n] if n else np.array([], dtype=np.int64)
-        best = best[scores[best] > 0]
+        best = np.flatnonzero(scores > 0)  # few rows match a query: partition those, not every row
+        if len(best) > k:
+            best = best[np.argpartition(-scores[best], k - 1)[:k]] if k > 0 else best[:0]
         return self._rows[best].astype(np.int64), scores[best]
 
     def score(self, query_tokens: Sequence[str], chunk_ids: Sequence[int] | np.ndarray) -> np.ndarray:

@@ -67,13 +67,18 @@ class SegmentDocument:
 
 @dataclass(frozen=True)
 class SegmentChunk:
-    """A sentence as a segment stores it, with its embedding keys and lexical tokens."""
+    """A sentence as a segment stores it, with its embedding keys and its lexical tokens (as stored: JSON)."""
 
     row: int
     chunk: Chunk
     key: str
     context_key: str
-    tokens: tuple[str, ...] = ()
+    tokens_json: str = "[]"
+
+    @property
+    def tokens(self) -> list[str]:
+        """The sentence's lexical tokens."""
+        return list(json.loads(self.tokens_json))
 
 
 def file_sha256(path: Path) -> str:
@@ -264,7 +269,7 @@ class Segment:
         r, source, idx, start, end, text, cited, line, paragraph, heading, page, key, ckey, tokens = row
         cited = text if cited is None else cited
         chunk = Chunk(source, idx, start, end, text, cited, line, paragraph, tuple(json.loads(heading)), page)
-        return SegmentChunk(r, chunk, key, ckey, tuple(json.loads(tokens)))
+        return SegmentChunk(r, chunk, key, ckey, tokens)
 
     def tokens(self, first: int, count: int) -> list[list[str]]:
         """The lexical tokens of rows ``first .. first + count - 1``."""

@@ -19,10 +19,12 @@ from functools import lru_cache
 import numpy as np
 
 from qa.index import tokenize
-from qa.index.reader import IndexReader
+from qa.index.reader import IndexReader, chunks_of
+from qa.index.store import StoredDocument
 from qa.search.retrieval import HOLDS_NUMBER, HOLDS_TIME, Pool, is_label
 from qa.search.translation import translate
 from qa.text import fold
+from qa.types import Chunk
 
 _ASKS = {
     "number": re.compile(r"多少|几[个家位名次年月天种项所条处栋座倍]|多[大高长远重]|数量|how (?:many|much)|percent"),
@@ -113,12 +115,20 @@ def _legs(pool: Pool) -> list[np.ndarray]:
     return columns
 
 
-def _neighbour_ids(index: IndexReader, chunk_id: int) -> tuple[int | None, int | None]:
-    chunk = index.chunks[chunk_id].chunk
-    ids = index.document(chunk.source).chunk_ids
+def _neighbour_ids(doc: StoredDocument, chunk: Chunk) -> tuple[int | None, int | None]:
+    ids = doc.chunk_ids
     before = ids[chunk.index - 1] if chunk.index > 0 else None
     after = ids[chunk.index + 1] if chunk.index + 1 < len(ids) else None
     return before, after
+
+
+def _read_neighbours(index: IndexReader, chunk_ids: np.ndarray) -> None:
+    """Read the neighbours of the candidates not seen lately in one go (a store read per hit then has them)."""
+    near = []
+    for chunk_id, chunk in zip(chunk_ids.tolist(), chunks_of(index, chunk_ids), strict=True):
+        if (id(index.chunks), chunk_id, chunk) not in _SENTENCES:
+            near += [n for n in _neighbour_ids(index.document(chunk.source), chunk) if n is not None]
+    chunks_of(index, near)
 
 
 def _neighbour_columns(index: IndexReader, pool: Pool, pairs: Sequence[tuple[int | None, int | None]]) -> np.ndarray:
@@ -170,7 +180,7 @@ def _sentence(index: IndexReader, chunk_id: int) -> _Sentence:
     if found is not None:
         return found
     doc = index.document(chunk.source)
-    before, after = _neighbour_ids(index, chunk_id)
+    before, after = _neighbour_ids(doc, chunk)
     around = set(_title_tokens(doc.meta.title))
     for n in (before, after):
         if n is not None:
@@ -272,6 +282,7 @@ def candidate_features(index: IndexReader, pool: Pool, *, translated: bool = Tru
     traits, asks, tokens = question_traits(pool.question, pool.coverage)
     question = set(tokens)
     words = {t for t in tokens if not t.startswith("#")}
+    _read_neighbours(index, pool.candidates)
     sentences = [_sentence(index, int(c)) for c in pool.candidates]
     wanted = tuple(asks[kind] for kind in (*_HOLDS, *_NAMED))
     rows = [_candidate_row(s, question, words, wanted) for s in sentences]

@@ -7,12 +7,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
-from qa.index.reader import IndexReader
+from qa.index.reader import IndexReader, chunks_of
 from qa.search.citation_styles import Citations, format_citations
 from qa.search.retrieval import Scored
 from qa.types import Chunk
 
 _WS = re.compile(r"\s+")
+#: sentences read on each side of a hit for its context (more when its paragraph runs past them)
+_WINDOW = 8
 
 
 @dataclass(frozen=True)
@@ -94,11 +96,24 @@ class Hit:
 
 
 def _neighbours(index: IndexReader, chunk: Chunk) -> tuple[str, str, int, int]:
-    """Previous and next sentence of the same document, and the span of the chunk's paragraph."""
-    siblings = index.document_chunks(chunk.source)
-    previous = siblings[chunk.index - 1].cited if chunk.index > 0 else ""
-    following = siblings[chunk.index + 1].cited if chunk.index + 1 < len(siblings) else ""
-    same = [c for c in siblings if c.paragraph == chunk.paragraph]
+    """Previous and next sentence of the same document, and the span of the chunk's paragraph.
+
+    Only the sentences around the chunk are read, the window widened while the paragraph runs past it.
+    """
+    ids = index.document(chunk.source).chunk_ids
+    start, end = max(0, chunk.index - _WINDOW), min(len(ids), chunk.index + _WINDOW + 1)
+    while True:
+        around = chunks_of(index, ids[start:end])
+        left = start > 0 and around[0].paragraph == chunk.paragraph
+        right = end < len(ids) and around[-1].paragraph == chunk.paragraph
+        if not (left or right):
+            break
+        width = 2 * (end - start)
+        start, end = (max(0, start - width) if left else start), (min(len(ids), end + width) if right else end)
+    at = chunk.index - start
+    previous = around[at - 1].cited if at > 0 else ""
+    following = around[at + 1].cited if at + 1 < len(around) else ""
+    same = [c for c in around if c.paragraph == chunk.paragraph]
     return previous, following, same[0].start, same[-1].end
 
 

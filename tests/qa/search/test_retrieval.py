@@ -14,6 +14,7 @@ from embeddings.encoders import FakeEncoder
 from qa.building import build_index
 from qa.engine import Engine
 from qa.index import tokenize
+from qa.index.lexical import RowLexical
 from qa.search import compose
 from qa.search.retrieval import RetrievalConfig, answer_type_bonus, is_label, lexical_trust
 from qa.text import fold
@@ -137,3 +138,28 @@ def test_labels_are_short_lines_without_closing_punctuation() -> None:
     assert is_label("专栏3  生产性服务业专业特色楼宇布局")
     assert not is_label("园区有企业120家。")
     assert not is_label("这是一个没有句号但是很长很长很长很长很长很长很长很长很长很长很长很长的句子")
+
+
+class _Fixed:
+    """A row scorer with given scores."""
+
+    def __init__(self, scores: np.ndarray) -> None:
+        self.values = scores
+
+    def known(self, query_tokens: list[str]) -> list[str]:
+        return list(query_tokens)
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        return self.values
+
+
+@pytest.mark.parametrize("k", [0, 1, 3, 7, 50])
+def test_the_lexical_top_is_the_best_positive_rows(k: int) -> None:
+    rng = np.random.default_rng(k)
+    scores = np.where(rng.random(40) < 0.3, rng.random(40), 0.0).astype(np.float32)
+    rows = np.arange(100, 140)
+    ids, got = RowLexical(_Fixed(scores), rows, {int(r): i for i, r in enumerate(rows)}).top(["x"], k)
+    positive = np.flatnonzero(scores > 0)
+    want = positive[np.argsort(-scores[positive])][:k]
+    assert sorted(ids.tolist()) == sorted((rows[want]).tolist())
+    assert np.array_equal(got, scores[ids - 100]) and (got > 0).all()
