@@ -69,8 +69,10 @@ class Settings(BaseSettings):
     milvus_collection: str = Field(
         "chuchu", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$", description="Name prefix of the index's collections."
     )
-    vector_index: Literal["flat", "ivf", "auto"] = Field(
-        "auto", description="Vector index type: flat (exact), ivf (IVF, fp16), auto (ivf from 100k sentences)."
+    vector_index: Literal["flat", "hnsw", "ivf", "auto"] = Field(
+        "auto",
+        description="Vector index type: flat (exact), hnsw (HNSW graph, fp16), ivf (IVF, fp16), auto (hnsw from"
+        " 100k sentences a segment).",
     )
     ivf_nprobe: int | None = Field(
         None, ge=1, description="IVF lists searched per query (default: nlist/4 to 256 lists, nlist/8 above, >= 32)."

@@ -13,11 +13,13 @@ then, each step a separate process as a user would run it (``QA_INDEX_BACKEND=se
   writes    PUT of a new 40-sentence document, PUT replacing it, DELETE (each its latency),
   inproc    the same questions through ``Engine.ask`` in this process (p50/p99), and with
             --real-queries also with each question encoded by the default model,
-  recall    recall@10 of the index's IVF segments against exact search over the same vectors.
+  recall    recall@10 of the index's ANN (HNSW) segments against exact search over the same vectors.
 Vectors come from the deterministic fake encoder (``fake:384``: the default model's width)
 because embedding a million sentences on two cores takes hours; the HTTP latencies therefore
-exclude the query encoding (see the inproc_enc columns). With --recall it also prints recall@10
-of IVF against flat on real embeddings (the bench corpora's vectors in the embedding cache).
+exclude the query encoding and, the server's model not being the default one, the re-ranker and
+the answerability model (the inproc columns include both, inproc_enc also the encoding). With
+--recall it also prints recall@10 of HNSW and IVF against flat on real embeddings (the bench
+corpora's vectors in the embedding cache).
 One run, no repeats: the sizes differ by 10x, far more than machine noise.
 """
 
@@ -41,6 +43,8 @@ from pathlib import Path
 
 import scale_inproc
 
+from embeddings import Encoder
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 QA = str(Path(sys.executable).parent / "qa")
@@ -53,7 +57,8 @@ _NUMBER = re.compile(r"\d+")
 
 def clause_pool() -> tuple[list[str], list[str]]:
     """Clauses (ending in ，) and sentence ends (ending in 。) from the bench corpora."""
-    heads, tails = set(), set()
+    heads: set[str] = set()
+    tails: set[str] = set()
     for name in BENCH_SETS:
         with open(SHARED / "bench" / name / "corpus.jsonl", encoding="utf-8") as fh:
             for line in fh:
@@ -203,7 +208,7 @@ def run_size(size: int, work: Path, model: str, asked: list[str], real: object, 
     return row
 
 
-def _real_encoder() -> object:
+def _real_encoder() -> Encoder:
     from embeddings import load_encoder
     from qa.settings import Settings
 
@@ -222,7 +227,7 @@ def print_real_recall(model_id: str) -> None:
             sets[name] = (folder / "corpus.jsonl", [json.loads(line)["question"] for line in fh])
     lines = scale_inproc.real_recall(Settings().cache_dir / CACHE_FILE, model_id, sets)
     print(lines[0])
-    print("| view | vectors | nlist | nprobe | recall@10 | top-1 same |\n|---|---|---|---|---|---|")
+    print("| view | vectors | index | search | depth k | recall@k | top-1 same |\n|---|---|---|---|---|---|---|")
     print("\n".join(lines[1:]), flush=True)
 
 

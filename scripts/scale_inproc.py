@@ -1,7 +1,8 @@
 """In-process measurements of scripts/bench_scale.py: query latency and ANN recall against flat search.
 
-- :func:`query_latency`: ``Engine.ask`` on the opened index, p50/p99 without query encoding (the
-  fake encoder's vectors) and, when a real encoder is given, with it (each question is also
+- :func:`query_latency`: ``Engine.ask_checked`` on the opened index with the shipped re-ranker and
+  answerability model (what a server on the default model runs), p50/p99 without query encoding
+  (the fake encoder's vectors) and, when a real encoder is given, with it (each question is also
   encoded by the real model, whose vector is then replaced by the fake one the index needs).
 - :func:`index_recall`: recall@10 of each IVF segment of a built index against exact search
   over the same stored vectors, for the bench questions' (fake) vectors.
@@ -21,13 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import EmbeddingCache, Encoder, FakeEncoder, content_key
-from embeddings.vector_index.segment import SegmentVectors, default_nprobe, ivf_lists, write_segment_vectors
+from embeddings.vector_index.segment import (
+    HNSW_SEARCH_EF,
+    SegmentVectors,
+    default_nprobe,
+    ivf_lists,
+    write_segment_vectors,
+)
 from qa.engine import Engine
 from qa.index import open_index
 from qa.index.generations import open_segmented
 from qa.index.reader import IndexReader
 from qa.ingest import context_texts, iter_documents, segment
-from qa.search import RetrievalConfig
+from qa.search import RetrievalConfig, load_answerability, load_ranker
 
 
 class _TimedEncoder:
@@ -61,12 +68,12 @@ def query_latency(
         [("inproc_enc", _TimedEncoder(real, fake))] if real else []
     )
     for name, encoder in encoders:
-        engine = Engine(index, encoder, RetrievalConfig())  # type: ignore[arg-type]
-        engine.ask(asked[0], 10)
+        engine = Engine(index, encoder, RetrievalConfig(), load_ranker(), load_answerability())  # type: ignore[arg-type]
+        engine.ask_checked([asked[0]], 10)
         latencies = []
         for question in asked:
             start = time.perf_counter()
-            engine.ask(question, 10)
+            engine.ask_checked([question], 10)
             latencies.append(time.perf_counter() - start)
         out[f"{name}_p50_ms"], out[f"{name}_p99_ms"] = _percentiles(latencies)
     return out
@@ -90,12 +97,12 @@ def _exact(vectors: SegmentVectors, queries: np.ndarray, k: int) -> np.ndarray:
 
 
 def index_recall(index_dir: Path, dim: int, asked: list[str], k: int = 10) -> float:
-    """Recall@k of the IVF segments of an index against exact search over their stored vectors (nan if none)."""
+    """Recall@k of the ANN segments of an index against exact search over their stored vectors (nan if none)."""
     queries = FakeEncoder(dim).encode_queries(asked)
     found = []
     for part in open_segmented(index_dir).parts:
         for vectors in (part.segment.sentence, part.segment.context):
-            if vectors.kind == "ivf":
+            if vectors.kind != "flat":
                 found.append(recall_at(vectors.search(queries, k)[1], _exact(vectors, queries, k)))
     return float(np.mean(found)) if found else float("nan")
 
@@ -119,7 +126,8 @@ def cache_dim(found: dict[str, np.ndarray]) -> int:
 
 
 def real_recall(cache_path: Path, model_id: str, sets: dict[str, tuple[Path, list[str]]], k: int = 10) -> list[str]:
-    """Lines of a table: recall@k of IVF against flat on the cached real embeddings of ``sets``, per nprobe."""
+    """Lines of a table: recall@k of HNSW and IVF (per nlist, nprobe) against flat on the cached real
+    embeddings of ``sets``; HNSW also at depth 100, the candidates a question takes from each view."""
     with EmbeddingCache(cache_path) as cache:
         parts = [_cached_vectors(cache, model_id, corpus) for corpus, _ in sets.values()]
         questions = [q for _, qs in sets.values() for q in qs]
@@ -129,13 +137,24 @@ def real_recall(cache_path: Path, model_id: str, sets: dict[str, tuple[Path, lis
     for view, data in (("sentence", np.vstack([p[0] for p in parts])), ("context", np.vstack([p[1] for p in parts]))):
         with tempfile.TemporaryDirectory() as tmp:
             write_segment_vectors(Path(tmp) / "flat.faiss", data, "flat")
-            exact = SegmentVectors(Path(tmp) / "flat.faiss").search(queries, k)[1]
+            flat = SegmentVectors(Path(tmp) / "flat.faiss")
+            write_segment_vectors(Path(tmp) / "hnsw.faiss", data, "hnsw")
+            hnsw = SegmentVectors(Path(tmp) / "hnsw.faiss")
+            for depth in (k, 100):
+                effort = f"ef {max(HNSW_SEARCH_EF, 2 * depth)}"
+                lines.append(_recall_line(view, len(data), "hnsw", effort, depth, hnsw, flat, queries))
             for nlist in sorted({ivf_lists(len(data)), 64, 128, 256}):
                 write_segment_vectors(Path(tmp) / "ivf.faiss", data, "ivf", nlist=nlist)
                 for nprobe in sorted({nlist // 16, nlist // 8, default_nprobe(nlist), nlist // 4}):
-                    got = SegmentVectors(Path(tmp) / "ivf.faiss", nprobe=nprobe).search(queries, k)[1]
-                    top1 = float(np.mean(got[:, 0] == exact[:, 0]))
-                    lines.append(
-                        f"| {view} | {len(data)} | {nlist} | {nprobe} | {recall_at(got, exact):.4f} | {top1:.4f} |"
-                    )
+                    ivf = SegmentVectors(Path(tmp) / "ivf.faiss", nprobe=nprobe)
+                    line = _recall_line(view, len(data), f"ivf {nlist}", f"nprobe {nprobe}", k, ivf, flat, queries)
+                    lines.append(line)
     return lines
+
+
+def _recall_line(
+    view: str, n: int, kind: str, effort: str, k: int, ann: SegmentVectors, flat: SegmentVectors, queries: np.ndarray
+) -> str:
+    exact, got = flat.search(queries, k)[1], ann.search(queries, k)[1]
+    top1 = float(np.mean(got[:, 0] == exact[:, 0]))
+    return f"| {view} | {n} | {kind} | {effort} | {k} | {recall_at(got, exact):.4f} | {top1:.4f} |"

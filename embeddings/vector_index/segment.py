@@ -1,22 +1,25 @@
-"""Immutable, memory-mapped vector segments: exact (flat) below a size, IVF with fp16 storage above it.
+"""Immutable, memory-mapped vector segments: exact (flat) below a size, an ANN index (HNSW or IVF) above it.
 
 A segment holds ``n`` L2-normalized float32 vectors under the rows ``0..n-1`` in one faiss
-file, written once and opened with ``mmap`` (``IO_FLAG_MMAP_IFC`` for flat storage,
-``IO_FLAG_MMAP`` for IVF inverted lists), so opening costs no time and no memory: pages are
-read when a search touches them. Kinds:
+file, written once and opened with ``mmap`` (``IO_FLAG_MMAP_IFC`` for flat storage, the HNSW
+graph's fp16 storage included, ``IO_FLAG_MMAP`` for IVF inverted lists), so opening costs
+little time and memory: pages are read when a search touches them. Kinds:
 
 - ``flat``: ``IndexFlatIP``, exact inner product.
-- ``ivf``: ``IndexIVFScalarQuantizer`` with ``QT_fp16`` codes (half the bytes of float32,
+- ``hnsw``: ``IndexHNSWSQ`` (a graph of :data:`HNSW_M` links a node, built with
+  ``efConstruction`` :data:`HNSW_BUILD_EF`) over ``QT_fp16`` codes (half the bytes of float32,
   reconstructions within 1e-3 of the stored vector, so scores computed from them rank as the
-  exact ones do) and ``nlist = clamp(2**round(log2(sqrt(n))), 64, 4096)`` lists, trained on at
-  most 64 vectors a list, searched with :func:`default_nprobe` lists (a quarter of them up to
-  256 lists, an eighth above), decided when the index is opened, not when it is written.
-  Recall@10 against flat on the bench sets' e5 vectors (12k sentences, 10k in context) rises
-  with the share of lists searched and, at the same share, with nlist: at a quarter, 0.92 / 0.95
-  / 0.97 (sentences) for nlist 64 / 128 / 256, 0.97 / 0.98 / 0.99 in context (README, Scale).
-- ``auto``: ``flat`` below :data:`ANN_THRESHOLD` vectors, ``ivf`` from there on.
+  exact ones do), searched with ``efSearch = max(HNSW_SEARCH_EF, 2k)``. A search visits a few
+  thousand vectors whatever ``n`` is; only the graph (``2 * HNSW_M`` int32 links a vector,
+  256 bytes) is held in memory, the codes stay memory-mapped.
+- ``ivf``: ``IndexIVFScalarQuantizer`` with ``QT_fp16`` codes and ``nlist = clamp(2**round(
+  log2(sqrt(n))), 64, 4096)`` lists, trained on at most 64 vectors a list, searched with
+  :func:`default_nprobe` lists (decided when the index is opened, not when it is written). A
+  search scans a share of all vectors, so its cost grows with ``n``.
+- ``auto``: ``flat`` below :data:`ANN_THRESHOLD` vectors, ``hnsw`` from there on.
 
-Deleted rows are excluded inside the search (an ``IDSelector``), never by over-fetching.
+Recall@10 against flat on the bench sets' e5 vectors is in the README (Scale). Deleted rows
+are excluded inside the search (an ``IDSelector``), never by over-fetching.
 """
 
 from __future__ import annotations
@@ -29,13 +32,20 @@ import numpy as np
 
 from embeddings.vector_index.faiss import default_faiss_threads, faiss_threads
 
-VectorKind = Literal["flat", "ivf", "auto"]
+VectorKind = Literal["flat", "hnsw", "ivf", "auto"]
 ANN_THRESHOLD = 100_000
 #: fewer vectors than this are stored flat even when ivf is asked for (10 training points a list)
 MIN_IVF = 640
 TRAIN_PER_LIST = 64
-VECTOR_KINDS = ("flat", "ivf", "auto")
+VECTOR_KINDS = ("flat", "hnsw", "ivf", "auto")
+#: links a node of the HNSW graph keeps (twice as many on its lowest layer)
+HNSW_M = 32
+#: candidates an HNSW insertion explores
+HNSW_BUILD_EF = 40
+#: least candidates an HNSW search explores (at least twice the hits asked for)
+HNSW_SEARCH_EF = 128
 _FLAT_HEADERS = (b"IxFI", b"IxF2")  # faiss's tags of IndexFlatIP / IndexFlatL2 files
+_HNSW_HEADERS = (b"IHNs",)  # IndexHNSWSQ: its fp16 codes are flat storage too
 
 
 def _faiss() -> Any:
@@ -54,13 +64,13 @@ def default_nprobe(nlist: int) -> int:
     return min(nlist, max(32, nlist // 4 if nlist <= 256 else nlist // 8))
 
 
-def resolve_kind(kind: VectorKind, n: int) -> Literal["flat", "ivf"]:
-    """``auto`` becomes flat below ANN_THRESHOLD vectors and ivf above; IVF needs enough vectors to train."""
+def resolve_kind(kind: VectorKind, n: int) -> Literal["flat", "hnsw", "ivf"]:
+    """``auto`` becomes flat below ANN_THRESHOLD vectors and hnsw above; an ANN index needs enough vectors."""
     if kind not in VECTOR_KINDS:
         raise ValueError(f"unknown vector index type {kind!r}; expected one of {', '.join(VECTOR_KINDS)}")
     if kind == "auto":
-        kind = "ivf" if n >= ANN_THRESHOLD else "flat"
-    if kind == "ivf" and n < MIN_IVF:
+        kind = "hnsw" if n >= ANN_THRESHOLD else "flat"
+    if kind != "flat" and n < MIN_IVF:
         return "flat"
     return kind
 
@@ -78,6 +88,10 @@ def write_segment_vectors(
     chosen = resolve_kind(kind, n)
     if chosen == "flat":
         index = faiss.IndexFlatIP(dim)
+    elif chosen == "hnsw":
+        index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_fp16, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_BUILD_EF
+        index.train(vectors[: min(n, 65536)])
     else:
         nlist = nlist or ivf_lists(n)
         index = faiss.IndexIVFScalarQuantizer(
@@ -100,10 +114,16 @@ class SegmentVectors:
         faiss = _faiss()
         self.path = Path(path)
         with self.path.open("rb") as handle:
-            flat = handle.read(4) in _FLAT_HEADERS
-        flags = faiss.IO_FLAG_READ_ONLY | (faiss.IO_FLAG_MMAP_IFC if flat else faiss.IO_FLAG_MMAP)
+            ivf = handle.read(4) not in _FLAT_HEADERS + _HNSW_HEADERS
+        flags = faiss.IO_FLAG_READ_ONLY | (faiss.IO_FLAG_MMAP if ivf else faiss.IO_FLAG_MMAP_IFC)
         self._index: Any = faiss.read_index(str(self.path), flags)
-        self.kind = "ivf" if isinstance(self._index, faiss.IndexIVF) else "flat"
+        self.kind = (
+            "ivf"
+            if isinstance(self._index, faiss.IndexIVF)
+            else "hnsw"
+            if isinstance(self._index, faiss.IndexHNSW)
+            else "flat"
+        )
         if self.kind == "ivf":
             self._index.make_direct_map(True)
             self._index.nprobe = nprobe if nprobe is not None else default_nprobe(int(self._index.nlist))
@@ -122,6 +142,8 @@ class SegmentVectors:
         sel = excluded.selector if excluded is not None else None
         if self.kind == "ivf":
             params = faiss.SearchParametersIVF(nprobe=int(self._index.nprobe), sel=sel)
+        elif self.kind == "hnsw":
+            params = faiss.SearchParametersHNSW(efSearch=max(HNSW_SEARCH_EF, 2 * k), sel=sel)
         else:
             params = faiss.SearchParameters(sel=sel) if sel is not None else None
         with faiss_threads(default_faiss_threads(len(q))):

@@ -1,12 +1,13 @@
 """Writes to a segmented index: a whole build, one-document changes, and merges of small segments.
 
 - :func:`build_segmented` streams documents into one new segment (vectors ``auto``: flat below
-  100k sentences, IVF above) and commits it as the only one.
+  100k sentences, HNSW above) and commits it as the only one.
 - :func:`apply_changes` marks the rows of removed and replaced documents deleted and writes the
   added or replaced documents as one small flat segment, then commits a new generation: its
   cost is that of the changed documents (plus their embedding), whatever the index's size.
 - When a generation has more than :data:`MAX_SEGMENTS` segments, the :data:`MERGE_COUNT`
-  smallest are merged into one (their live rows copied, deleted rows dropped), so small
+  smallest are merged into one (their live rows copied, deleted rows dropped; its vectors of the
+  write's kind, so an ``auto`` merge that reaches 100k rows gets an ANN index), so small
   segments stay few and the cost of a merge grows with the merged segments only; a rebuild
   compacts the largest one too.
 """
@@ -175,7 +176,7 @@ def apply_changes(
             new = _write_prepared(directory, prepared, index.dim, kind)
             parts.append(LiveSegment(new, 0, _rows(set()), frozenset()))
         if len(parts) > MAX_SEGMENTS:
-            parts = _merge_smallest(directory, parts, index.dim)
+            parts = _merge_smallest(directory, parts, index.dim, kind)
         return _commit_parts(directory, index, parts), embedded, reused
 
 
@@ -197,8 +198,9 @@ def _commit_parts(directory: Path, index: SegmentedIndex, parts: list[LiveSegmen
     return view
 
 
-def _merge_smallest(directory: Path, parts: list[LiveSegment], dim: int) -> list[LiveSegment]:
-    """Replace the MERGE_COUNT smallest segments by one holding their live rows (order kept)."""
+def _merge_smallest(directory: Path, parts: list[LiveSegment], dim: int, kind: VectorKind) -> list[LiveSegment]:
+    """Replace the MERGE_COUNT smallest segments by one holding their live rows (order kept), its vectors
+    of ``kind`` (``auto``: an ANN index when the merged rows reach its threshold)."""
     chosen = set(sorted(range(len(parts)), key=lambda i: parts[i].segment.rows)[:MERGE_COUNT])
     writer = SegmentWriter(new_segment_folder(directory), dim)
     for i in sorted(chosen):
@@ -216,7 +218,7 @@ def _merge_smallest(directory: Path, parts: list[LiveSegment], dim: int) -> list
                 part.segment.context.reconstruct(np.array(rows)),
             )
             writer.add(doc, records, *vectors, part.segment.file_data(doc_id) if doc.file_kind else None)
-    writer.finish("flat")
+    writer.finish(kind)
     merged = LiveSegment(Segment(writer.folder), 0, _rows(set()), frozenset())
     first = min(chosen)
     return [merged if i == first else p for i, p in enumerate(parts) if i == first or i not in chosen]

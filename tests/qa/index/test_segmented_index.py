@@ -14,7 +14,15 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from embeddings import FakeEncoder
-from embeddings.vector_index.segment import SegmentVectors, default_nprobe, ivf_lists, write_segment_vectors
+from embeddings.vector_index.segment import (
+    ANN_THRESHOLD,
+    Excluded,
+    SegmentVectors,
+    default_nprobe,
+    ivf_lists,
+    resolve_kind,
+    write_segment_vectors,
+)
 from qa.cli import app
 from qa.engine import Engine
 from qa.errors import IndexMismatchError, NotFoundError
@@ -120,22 +128,57 @@ def test_incremental_writes_equal_a_rebuild(tmp_path_factory: pytest.TempPathFac
         assert sorted(h[4] for h in got) == pytest.approx(sorted(h[4] for h in want), abs=2e-4)
 
 
-def test_an_ann_index_returns_the_flat_top_hit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+def test_an_ann_index_returns_the_flat_top_hit(tmp_path: Path, kind: str) -> None:
     rng = np.random.default_rng(3)
     centres = rng.normal(size=(40, 64))
     data = centres[rng.integers(0, 40, 6000)] + 0.3 * rng.normal(size=(6000, 64))
     data = (data / np.linalg.norm(data, axis=1, keepdims=True)).astype(np.float32)
-    assert write_segment_vectors(tmp_path / "ivf.faiss", data, "ivf") == "ivf"
+    assert write_segment_vectors(tmp_path / "ann.faiss", data, kind) == kind  # type: ignore[arg-type]
     assert write_segment_vectors(tmp_path / "flat.faiss", data, "flat") == "flat"
-    ivf, flat = SegmentVectors(tmp_path / "ivf.faiss"), SegmentVectors(tmp_path / "flat.faiss")
-    assert ivf.kind == "ivf" and flat.kind == "flat"
+    ann, flat = SegmentVectors(tmp_path / "ann.faiss"), SegmentVectors(tmp_path / "flat.faiss")
+    assert ann.kind == kind and flat.kind == "flat"
     queries = data[rng.choice(6000, 50, replace=False)] + 0.05 * rng.normal(size=(50, 64)).astype(np.float32)
     queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
-    assert (ivf.search(queries, 10)[1][:, 0] == flat.search(queries, 10)[1][:, 0]).all()
-    assert np.abs(ivf.reconstruct(np.arange(20)) - data[:20]).max() < 1e-3
+    assert (ann.search(queries, 10)[1][:, 0] == flat.search(queries, 10)[1][:, 0]).all()
+    assert np.abs(ann.reconstruct(np.arange(20)) - data[:20]).max() < 1e-3
     exact = flat.search(queries, 10)[1]
-    assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ivf.search(queries, 10)[1], exact, strict=True)]) >= 0.95
-    assert SegmentVectors(tmp_path / "ivf.faiss", nprobe=3)._index.nprobe == 3
+    assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ann.search(queries, 10)[1], exact, strict=True)]) >= 0.95
+    gone = Excluded(exact[:, 0].copy())
+    assert not set(ann.search(queries, 10, gone)[1].ravel()) & set(exact[:, 0])
+    if kind == "ivf":
+        assert SegmentVectors(tmp_path / "ann.faiss", nprobe=3)._index.nprobe == 3
+
+
+def test_auto_is_exact_below_the_threshold_and_hnsw_from_it() -> None:
+    assert resolve_kind("auto", ANN_THRESHOLD - 1) == "flat"
+    assert resolve_kind("auto", ANN_THRESHOLD) == "hnsw"
+    assert resolve_kind("hnsw", 100) == "flat"  # too few vectors for a graph worth having
+
+
+def test_a_merge_that_reaches_the_ann_threshold_gets_an_ann_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from embeddings.vector_index import segment as vectors
+
+    monkeypatch.setattr(vectors, "ANN_THRESHOLD", 40)
+    monkeypatch.setattr(vectors, "MIN_IVF", 40)
+    monkeypatch.setattr(writes, "MAX_SEGMENTS", 2)
+    monkeypatch.setattr(writes, "MERGE_COUNT", 2)
+    many = {f"d{i}.txt": "".join(f"第{i}篇第{j}句。" for j in range(30 if i == 3 else 15)) + "\n" for i in range(4)}
+    index, _, _ = writes.build_segmented(tmp_path / "idx", [doc("d0.txt", many["d0.txt"])], ENCODER, None)
+    for name in ("d1.txt", "d2.txt"):
+        index, *_ = writes.apply_changes(
+            tmp_path / "idx", index, [doc(name, many[name])], [], ENCODER, None, kind="auto"
+        )
+    kinds = [(p.segment.rows, p.segment.sentence.kind) for p in open_segmented(tmp_path / "idx").parts]
+    assert sorted(kinds) == [(15, "flat"), (30, "flat")]  # two segments of 15 merged: under the threshold
+    index, *_ = writes.apply_changes(
+        tmp_path / "idx", index, [doc("d3.txt", many["d3.txt"])], [], ENCODER, None, kind="auto"
+    )
+    reopened = open_segmented(tmp_path / "idx")
+    assert any(p.segment.rows >= 40 and p.segment.sentence.kind == "hnsw" for p in reopened.parts)
+    assert ranked(reopened, "第1篇第3句")[0][1] == "第1篇第3句。"
 
 
 def test_the_lists_searched_grow_with_the_lists() -> None:
