@@ -141,7 +141,7 @@ def test_an_ann_index_returns_the_flat_top_hit(tmp_path: Path, kind: str) -> Non
     queries = data[rng.choice(6000, 50, replace=False)] + 0.05 * rng.normal(size=(50, 64)).astype(np.float32)
     queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
     assert (ann.search(queries, 10)[1][:, 0] == flat.search(queries, 10)[1][:, 0]).all()
-    assert np.abs(ann.reconstruct(np.arange(20)) - data[:20]).max() < 1e-3
+    assert np.abs(ann.reconstruct(np.arange(20)) - data[:20]).max() < (1e-3 if kind == "ivf" else 5e-3)  # fp16, 8-bit
     exact = flat.search(queries, 10)[1]
     assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ann.search(queries, 10)[1], exact, strict=True)]) >= 0.95
     gone = Excluded(exact[:, 0].copy())
