@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -44,4 +45,6 @@ def serve(
         f"({engine.encoder.model_id}); writes {'enabled' if settings.api_key else 'disabled (QA_API_KEY unset)'}",
         err=True,
     )
-    uvicorn.Server(server_config(create_app(settings, engine), settings)).run()
+    app = create_app(settings, engine)
+    gc.freeze()  # what start-up loaded (jieba's dictionary, the models) stays out of every garbage collection
+    uvicorn.Server(server_config(app, settings)).run()

@@ -158,8 +158,8 @@ def _neighbour_columns(index: IndexReader, pool: Pool, pairs: Sequence[tuple[int
 class _Sentence:
     """What a candidate's features need that no question changes: token sets, answer types held, place."""
 
-    tokens: frozenset[str]
-    with_context: frozenset[str]
+    tokens: tuple[str, ...]  # distinct; tuples of strings, unlike sets, cost the garbage collector nothing
+    with_context: tuple[str, ...]
     folded: str
     holds: tuple[bool, ...]
     values: tuple[float, ...]
@@ -168,7 +168,7 @@ class _Sentence:
 
 #: Sentences seen by recent questions, keyed by everything their features depend on.
 _SENTENCES: dict[tuple[object, ...], _Sentence] = {}
-_SENTENCES_MAX = 200_000
+_SENTENCES_MAX = 50_000
 
 
 def _sentence(index: IndexReader, chunk_id: int) -> _Sentence:
@@ -196,10 +196,12 @@ def _sentence(index: IndexReader, chunk_id: int) -> _Sentence:
         float(chunk.index),
         chunk.index / max(1, len(doc.chunk_ids) - 1),
     )
-    tokens = frozenset(item.tokens)
+    tokens = set(item.tokens)
     if len(_SENTENCES) >= _SENTENCES_MAX:
         _SENTENCES.clear()
-    found = _SENTENCES[key] = _Sentence(tokens, tokens | around, fold(text), holds, values, (before, after))
+    found = _SENTENCES[key] = _Sentence(
+        tuple(tokens), tuple(tokens | around), fold(text), holds, values, (before, after)
+    )
     return found
 
 
@@ -224,9 +226,9 @@ def _candidate_row(sentence: _Sentence, question: set[str], words: set[str], wan
     """Coverage, answer type, label-ness, length and position of one candidate."""
     coverage = [0.0, 0.0, 0.0, 0.0]
     if question:
-        alone = len(question & sentence.tokens) / len(question)
-        with_context = len(question & sentence.with_context) / len(question)
-        word_share = len(words & sentence.tokens) / len(words) if words else 0.0
+        alone = len(question.intersection(sentence.tokens)) / len(question)
+        with_context = len(question.intersection(sentence.with_context)) / len(question)
+        word_share = len(words.intersection(sentence.tokens)) / len(words) if words else 0.0
         coverage = [alone, word_share, with_context, with_context - alone]
     held = len(wanted)
     match = any(w and h for w, h in zip(wanted, sentence.holds, strict=True))
