@@ -175,7 +175,7 @@ def open_segmented(directory: Path, *, model_id: str | None = None, nprobe: int 
             if read_manifest(directory)["generation"] != manifest["generation"]:
                 continue
             raise IndexMismatchError(f"{directory}: damaged index ({exc}); {rebuild_hint(directory)}") from None
-        return SegmentedIndex(manifest["model_id"], int(manifest["dim"]), parts, manifest, directory)
+        return SegmentedIndex(manifest["model_id"], int(manifest["dim"]), parts, manifest, directory, nprobe)
     raise IndexMismatchError(f"{directory}: the index changed {_OPEN_TRIES} times while it was being opened")
 
 
