@@ -18,7 +18,7 @@ from embeddings.vector_index.segment import SegmentVectors, default_nprobe, ivf_
 from qa.cli import app
 from qa.engine import Engine
 from qa.errors import IndexMismatchError, NotFoundError
-from qa.index import CorpusIndex, generations, save_index, update_index
+from qa.index import CorpusIndex, generations, layout, save_index, update_index
 from qa.index import segment_writes as writes
 from qa.index.generations import open_segmented
 from qa.ingest import parse_document
@@ -248,3 +248,30 @@ def test_the_configured_nprobe_survives_the_first_build_writes_and_reopening(tmp
         stale = state.engine
         writes.apply_changes(directory, open_segmented(directory), [doc("park.txt")], [], ENCODER, None)
         assert _nprobes(stale.with_changes([doc("solar.md")]).index) == {5}  # reopened under the writer lock
+
+
+def test_a_pointer_left_by_a_crashed_commit_is_removed_by_the_next_writer(tmp_path: Path) -> None:
+    directory = tmp_path / "idx"
+    index, _, _ = writes.build_segmented(directory, [doc("park.txt")], ENCODER, None)
+    stale = directory / ".CURRENT.4242.140000.tmp"  # a commit killed between writing it and its rename
+    stale.write_text("gen-000009\n", encoding="utf-8")
+    index, _, _ = writes.apply_changes(directory, index, [doc("zoo.txt")], [], ENCODER, None)
+    assert not stale.exists() and sorted(open_segmented(directory).documents) == ["park.txt", "zoo.txt"]
+    assert index.generation == (directory / "CURRENT").read_text(encoding="utf-8").strip()
+
+
+def test_pointers_are_only_cleaned_up_by_the_writer_lock_holder(tmp_path: Path) -> None:
+    directory = tmp_path / "idx"
+    writes.build_segmented(directory, [doc("park.txt")], ENCODER, None)
+    pending = directory / ".CURRENT.4242.140000.tmp"
+    pending.write_text("gen-000002\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="writer lock"):
+        generations.remove_unused(directory)
+    seen: list[bool] = []
+    with layout.writing(directory):  # a writer in another thread waits for the lock before it cleans anything up
+        thread = threading.Thread(target=lambda: seen.append(layout.holds_lock(directory)))
+        thread.start()
+        thread.join()
+        assert pending.exists() and seen == [False] and layout.holds_lock(directory)
+        generations.remove_unused(directory)
+    assert not pending.exists() and not layout.holds_lock(directory)
