@@ -50,9 +50,14 @@ def _narrowed(engine: Engine, filters: Filters | None) -> Engine:
 
 
 def _reply(
-    state: State, question: str, found: tuple[Sequence[Hit], bool | None], top_k: int, filters: Filters | None
+    state: State,
+    question: str,
+    found: tuple[Sequence[Hit], bool | None],
+    top_k: int,
+    filters: Filters | None,
+    asked: str | None = None,
 ) -> dict[str, object]:
-    """Filter, cut to ``top_k``, renumber and compose the answer.
+    """Filter, cut to ``top_k``, renumber and compose the answer (``asked``: the question searched, if another).
 
     The answerability verdict covers the whole index, so filtered hits fall back to the cosine rule.
     """
@@ -60,7 +65,7 @@ def _reply(
     kept = [h for h in hits if filters is None or _keep(h, filters)][:top_k]
     ranked = [h if h.rank == i else replace(h, rank=i) for i, h in enumerate(kept, 1)]
     verdict = unanswerable if filters is None else None
-    return compose(question, ranked, state.settings.no_answer_cosine, no_answer=verdict).as_dict()
+    return compose(question, ranked, state.settings.no_answer_cosine, no_answer=verdict, asked=asked).as_dict()
 
 
 @router.post(
@@ -117,5 +122,5 @@ def answer_conversation(
         (previous_hits, _), (hits, unanswerable) = engine.ask_checked([resolved.previous, resolved.query], pool)
         preferred = {h.chunk.source for h in previous_hits[:_PREVIOUS_HITS]}
         hits = sorted(hits, key=lambda h: h.chunk.source not in preferred)  # stable: keeps the ranking within
-    reply = _reply(state, turns[-1], (hits, unanswerable), top_k, filters)
+    reply = _reply(state, turns[-1], (hits, unanswerable), top_k, filters, resolved.query)
     return {**reply, "query": resolved.query, "follow_up": resolved.follow_up}

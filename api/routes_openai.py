@@ -1,8 +1,9 @@
 """OpenAI-compatible ``POST /v1/chat/completions`` and ``GET /v1/models``: chat front-ends use the index as a model.
 
 The assistant message is the extractive answer with [n] markers, then the numbered sources
-(title, ``source:line``, the cited sentence); ``citations`` holds the full hits. Earlier user
-turns resolve follow-ups exactly as ``/v1/chat`` does.
+(title, ``source:line``, the cited sentence); ``citations`` holds the full hits, then the
+document metadata the answer cites (``/v1/chat``'s ``metadata_hits``, numbered after the hits).
+Earlier user turns resolve follow-ups exactly as ``/v1/chat`` does.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pydantic import TypeAdapter
 from api.deps import CurrentEngine, State
 from api.errors import RequestError, error_responses
 from api.routes_ask import answer_conversation
-from api.schemas import HitModel
+from api.schemas import HitModel, MetadataHitModel
 from api.schemas_openai import (
     AssistantMessage,
     ChatCompletion,
@@ -38,7 +39,12 @@ _LABELS = {
     "en": ("Sources:", "No source in the index answers this; the closest sentences:"),
     "zh": ("来源：", "索引中没有回答这个问题的出处；最接近的句子："),
 }
-_CITATIONS = TypeAdapter(list[HitModel])
+#: how a metadata citation names its field, and the text stating it in the answer
+_FIELDS = {
+    "en": ({"date": "date", "publisher": "publisher", "author": "author"}, "The {field} of {title}: {value}"),
+    "zh": ({"date": "日期", "publisher": "发布单位", "author": "作者"}, "《{title}》的{field}：{value}"),
+}
+_CITATIONS = TypeAdapter(list[HitModel | MetadataHitModel])
 _STREAM = {
     "description": "With stream: true, server-sent events of chat.completion.chunk objects, then data: [DONE].",
     "content": {"text/event-stream": {}},
@@ -67,13 +73,29 @@ def model(model: str, state: State) -> ModelCard | JSONResponse:
     return _card(model) if model == state.settings.served_model else model_not_found(model)
 
 
+def numbered_sources(reply: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The numbered sources of a ``/v1/chat`` reply: its hits, then its metadata hits ([n] is the n-th)."""
+    return [*reply["hits"], *reply.get("metadata_hits", [])]
+
+
 def chat_text(reply: Mapping[str, Any]) -> str:
-    """The assistant message: the answer with [n] markers, then each hit numbered with its title, place and sentence."""
-    sources, none_found = _LABELS["zh" if has_han(str(reply["question"])) else "en"]
-    parts = [none_found if reply["no_answer"] else str(reply["answer"]), sources]
-    for hit in reply["hits"]:
-        parts.append(f"[{hit['rank']}] {hit['title']} ({hit['source']}:{hit['line']}): {hit['text']}")
-    return "\n\n".join(parts)
+    """The assistant message: the answer with [n] markers, then each source numbered with its title and place.
+
+    Asked document metadata that the text states nowhere comes first, citing its metadata source.
+    """
+    language = "zh" if has_han(str(reply["question"])) else "en"
+    sources, none_found = _LABELS[language]
+    names, stated = _FIELDS[language]
+    facts, lines = [], []
+    for number, cited in enumerate(numbered_sources(reply), 1):
+        if cited.get("kind") == "metadata":
+            field = names[cited["field"]]
+            facts.append(stated.format(field=field, title=cited["title"], value=cited["value"]) + f"[{number}]")
+            lines.append(f"[{number}] {cited['title']} ({cited['source']}, {field}): {cited['value']}")
+        else:
+            lines.append(f"[{number}] {cited['title']} ({cited['source']}:{cited['line']}): {cited['text']}")
+    answer = none_found if reply["no_answer"] else str(reply["answer"])
+    return "\n\n".join([*facts, answer, sources, *lines])
 
 
 def _chunk(base: Mapping[str, object], delta: dict[str, str], finish: str | None = None, **extra: object) -> str:
@@ -116,9 +138,9 @@ def completions(body: CompletionRequest, state: State, engine: CurrentEngine) ->
         raise RequestError(f"user message {blank} holds no text")
     reply = answer_conversation(state, engine, turns, body.top_k)
     base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": body.model}
-    text = chat_text(reply)
+    text, cited = chat_text(reply), numbered_sources(reply)
     if body.stream:
-        citations = _CITATIONS.dump_python(_CITATIONS.validate_python(reply["hits"]), mode="json")
-        return StreamingResponse(stream_events(base, text, citations), media_type="text/event-stream")
+        sources = _CITATIONS.dump_python(_CITATIONS.validate_python(cited), mode="json")
+        return StreamingResponse(stream_events(base, text, sources), media_type="text/event-stream")
     message = Choice(message=AssistantMessage(content=text))
-    return ChatCompletion.model_validate({**base, "choices": [message], "citations": reply["hits"]})
+    return ChatCompletion.model_validate({**base, "choices": [message], "citations": cited})

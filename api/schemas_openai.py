@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from api.schemas import HitModel, Text, TopK
+from api.schemas import HitModel, MetadataHitModel, Text, TopK
 
 
 class TextPart(BaseModel):
@@ -81,7 +81,7 @@ class Usage(BaseModel):
 
 
 class ChatCompletion(BaseModel):
-    """An OpenAI chat completion, with the full hits in ``citations``."""
+    """An OpenAI chat completion, with the full hits (and cited document metadata) in ``citations``."""
 
     id: str
     object: Literal["chat.completion"] = "chat.completion"
@@ -89,7 +89,13 @@ class ChatCompletion(BaseModel):
     model: str
     choices: list[Choice]
     usage: Usage = Field(default_factory=Usage)
-    citations: list[HitModel] = Field(..., description="The numbered sources: [n] is citations[n-1].")
+    citations: list[HitModel | MetadataHitModel] = Field(
+        ...,
+        description=(
+            "The numbered sources: [n] is citations[n-1]; the hits, then the asked document metadata "
+            'that the text states nowhere (kind "metadata"), as /v1/chat\'s metadata_hits.'
+        ),
+    )
 
 
 class ModelCard(BaseModel):

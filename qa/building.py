@@ -105,6 +105,7 @@ def build_index(
     backend: IndexBackend = "auto",
     kind: VectorKind = "auto",
     milvus: MilvusTarget | None = None,
+    nprobe: int | None = None,
 ) -> tuple[IndexReader, IndexSummary]:
     """Create or update the index at ``directory`` from ``paths`` and commit it.
 
@@ -116,7 +117,8 @@ def build_index(
     ``"segments"`` builds a segmented index (format 5) whose new vectors are of ``kind``; ``"auto"``
     keeps an existing index's store and picks one for a new index by the input's size
     (:func:`qa.index.opening.choose_store`); ``"milvus"`` writes the changed documents into the
-    collections ``milvus`` names (``directory`` is not used).
+    collections ``milvus`` names (``directory`` is not used). A segmented index returned searches
+    ``nprobe`` IVF lists (None: the default).
     """
     found = iter_documents(list(paths))
     docs = found if allow_empty else require_documents(found, paths)
@@ -125,7 +127,15 @@ def build_index(
         return sync_milvus(target, docs, encoder, cache, rebuild=rebuild, keep_missing=keep_missing, progress=progress)
     if choose_store(backend, directory, paths) == "segments":
         return update_segmented(
-            directory, docs, encoder, cache, rebuild=rebuild, keep_missing=keep_missing, kind=kind, progress=progress
+            directory,
+            docs,
+            encoder,
+            cache,
+            rebuild=rebuild,
+            keep_missing=keep_missing,
+            kind=kind,
+            progress=progress,
+            nprobe=nprobe,
         )
     with writing(directory):
         index, reusable = open_for_update(directory, encoder, rebuild=rebuild)

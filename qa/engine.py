@@ -169,6 +169,7 @@ def open_engine(
                 progress=progress,
                 backend=settings.index_backend,
                 kind=settings.vector_index,
+                nprobe=settings.ivf_nprobe,
             )
     else:
         index = open_index(
@@ -202,5 +203,6 @@ def reload_engine(engine: Engine, directory: Path) -> Engine:
     if isinstance(engine.index, MilvusIndex) or read_current(directory) == engine.index.generation:
         return engine
     if isinstance(engine.index, SegmentedIndex):
-        return replace(engine, index=open_segmented(directory, model_id=engine.encoder.model_id))
+        reopened = open_segmented(directory, model_id=engine.encoder.model_id, nprobe=engine.index.nprobe)
+        return replace(engine, index=reopened)
     return replace(engine, index=load_index(directory, model_id=engine.encoder.model_id))

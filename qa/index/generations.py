@@ -31,7 +31,7 @@ from embeddings.atomic import fsync_tree
 from qa.errors import IndexMismatchError, NotFoundError
 from qa.index.context_view import check_context_view
 from qa.index.layout import commit as point_current_at
-from qa.index.layout import rebuild_hint
+from qa.index.layout import rebuild_hint, remove_stale_pointers
 from qa.index.postings import load_array
 from qa.index.segment import INFO, Segment, file_sha256
 from qa.index.segmented import LiveSegment, SegmentedIndex
@@ -97,8 +97,10 @@ def commit(directory: Path, header: dict[str, Any], parts: list[tuple[str, np.nd
 
 
 def remove_unused(directory: Path) -> None:
-    """Remove generations other than the current one and segments it does not name (writer lock held)."""
+    """Remove generations other than the current one, segments it does not name and temporary pointers left
+    by a crashed commit (writer lock held: RuntimeError without it)."""
     current = read_manifest(directory)
+    remove_stale_pointers(directory)
     keep = {s["name"] for s in current["segments"]}
     for path in directory.iterdir():
         if _GENERATION.fullmatch(path.name) and path.name != current["generation"]:
@@ -175,7 +177,7 @@ def open_segmented(directory: Path, *, model_id: str | None = None, nprobe: int 
             if read_manifest(directory)["generation"] != manifest["generation"]:
                 continue
             raise IndexMismatchError(f"{directory}: damaged index ({exc}); {rebuild_hint(directory)}") from None
-        return SegmentedIndex(manifest["model_id"], int(manifest["dim"]), parts, manifest, directory)
+        return SegmentedIndex(manifest["model_id"], int(manifest["dim"]), parts, manifest, directory, nprobe)
     raise IndexMismatchError(f"{directory}: the index changed {_OPEN_TRIES} times while it was being opened")
 
 

@@ -18,6 +18,8 @@ import json
 import logging
 import re
 import shutil
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -39,6 +41,8 @@ _POINTER_TMP = re.compile(rf"\.{CURRENT}\..*\.tmp")
 LEGACY_NAMES = frozenset({MANIFEST, "documents.jsonl", "chunks.jsonl", "sentence_vectors", "context_vectors"})
 
 log = logging.getLogger(__name__)
+#: the index directories whose writer lock this thread holds (and how many times, the lock being re-entrant)
+_held = threading.local()
 
 DirectoryState = Literal["absent", "empty", "index", "legacy", "foreign"]
 
@@ -119,10 +123,39 @@ def writing(directory: Path, *, timeout: float = -1) -> Iterator[None]:
         ) from None
     except OSError as exc:
         raise InputError(f"{directory}: cannot write an index here ({exc.strerror or exc})") from None
+    held = _held_here()
+    key = directory.resolve()
+    held[key] += 1
     try:
         yield
     finally:
+        held[key] -= 1
         lock.release()
+
+
+def _held_here() -> Counter[Path]:
+    if not hasattr(_held, "locks"):
+        _held.locks = Counter()
+    locks: Counter[Path] = _held.locks
+    return locks
+
+
+def holds_lock(directory: Path) -> bool:
+    """Whether this thread holds the writer lock of ``directory`` (inside :func:`writing`)."""
+    return _held_here()[Path(directory).resolve()] > 0
+
+
+def remove_stale_pointers(directory: Path) -> None:
+    """Remove the temporary ``CURRENT`` files of commits that crashed before renaming theirs.
+
+    Only the writer lock's holder writes one (and renames or removes it before its commit
+    returns), so with the lock held every one present is stale; without it, RuntimeError.
+    """
+    if not holds_lock(directory):
+        raise RuntimeError(f"{directory}: temporary pointers are only removed with the writer lock held")
+    for path in directory.iterdir():
+        if _POINTER_TMP.fullmatch(path.name):
+            path.unlink(missing_ok=True)
 
 
 def new_generation(directory: Path) -> Path:
@@ -145,13 +178,12 @@ def remove_leftovers(directory: Path) -> None:
     once a generation is committed, a format-2 index's files and the segments of a segmented index it
     replaced (the memory store calls this with the writer lock held)."""
     current = read_current(directory)
+    remove_stale_pointers(directory)
     for path in directory.iterdir():
         name = path.name
         replaced = current is not None and (name in LEGACY_NAMES or name == "segments")
         if (_GENERATION.fullmatch(name) and name != current) or replaced:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
-        elif _POINTER_TMP.fullmatch(name):
-            path.unlink()
 
 
 def manifest_folder(directory: Path) -> Path:

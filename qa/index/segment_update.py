@@ -59,6 +59,7 @@ def update_segmented(
     keep_missing: bool = False,
     kind: VectorKind = "auto",
     progress: bool = False,
+    nprobe: int | None = None,
 ) -> tuple[SegmentedIndex, IndexSummary]:
     """Bring the index at ``directory`` in line with ``docs`` and commit it.
 
@@ -78,11 +79,11 @@ def update_segmented(
                 yield doc
 
         index, embedded, reused = build_segmented(
-            directory, counting(_unique(docs)), encoder, cache, kind=kind, progress=progress
+            directory, counting(_unique(docs)), encoder, cache, kind=kind, progress=progress, nprobe=nprobe
         )
         seconds = time.perf_counter() - started
         return index, IndexSummary(len(counted), 0, 0, 0, len(index.chunks), embedded, reused, seconds)
-    index = open_segmented(directory)
+    index = open_segmented(directory, nprobe=nprobe)
     changed: list[Document] = []
     seen: set[str] = set()
     added = updated = unchanged = 0

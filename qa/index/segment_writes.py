@@ -108,8 +108,12 @@ def build_segmented(
     *,
     kind: VectorKind = "auto",
     progress: bool = False,
+    nprobe: int | None = None,
 ) -> tuple[SegmentedIndex, int, int]:
-    """Build a new index of ``docs`` in ``directory`` (replacing what it held); returns it, embedded, reused."""
+    """Build a new index of ``docs`` in ``directory`` (replacing what it held); returns it, embedded, reused.
+
+    The index returned searches ``nprobe`` IVF lists (None: the default).
+    """
     created = not directory.exists()
     with writing(directory):
         writer = SegmentWriter(new_segment_folder(directory), encoder.dim)
@@ -129,15 +133,15 @@ def build_segmented(
         header = _header(encoder.model_id, encoder.dim, kind, writer.documents, writer.rows)
         commit(directory, header, [(writer.folder.name, np.empty(0, np.int64), frozenset())])
         remove_unused(directory)
-    return open_segmented(directory, model_id=encoder.model_id), embedded, reused
+    return open_segmented(directory, model_id=encoder.model_id, nprobe=nprobe), embedded, reused
 
 
-def _write_prepared(directory: Path, prepared: Sequence[Prepared], dim: int, kind: VectorKind) -> Segment:
-    writer = SegmentWriter(new_segment_folder(directory), dim)
+def _write_prepared(directory: Path, prepared: Sequence[Prepared], index: SegmentedIndex, kind: VectorKind) -> Segment:
+    writer = SegmentWriter(new_segment_folder(directory), index.dim)
     for p in prepared:
         writer.add(p.doc, p.chunks, p.vectors, p.context_vectors, p.file_data)
     writer.finish(kind)
-    return Segment(writer.folder)
+    return Segment(writer.folder, nprobe=index.nprobe)
 
 
 def apply_changes(
@@ -154,11 +158,12 @@ def apply_changes(
 
     Returns its view and how many texts were embedded and reused. ``index`` is the generation
     the caller reads; it is left untouched. A removal of an unknown id raises NotFoundError
-    before anything is written. The new segment's vectors are of ``kind``.
+    before anything is written. The new segment's vectors are of ``kind``; the view searches as
+    many IVF lists as ``index`` does.
     """
     with writing(directory):
         if read_manifest(directory)["generation"] != index.manifest.get("generation"):
-            index = open_segmented(directory, model_id=index.model_id)
+            index = open_segmented(directory, model_id=index.model_id, nprobe=index.nprobe)
         deleted = {id(p): (set(p.deleted_rows.tolist()), set(p.deleted_docs)) for p in index.parts}
         for doc_id in [*removals, *(d.id for d in upserts)]:
             found = index.documents.find(doc_id)
@@ -173,7 +178,7 @@ def apply_changes(
         embedded = reused = 0
         if upserts:
             prepared, embedded, reused = prepare_documents(list(upserts), encoder, cache)
-            new = _write_prepared(directory, prepared, index.dim, kind)
+            new = _write_prepared(directory, prepared, index, kind)
             parts.append(LiveSegment(new, 0, _rows(set()), frozenset()))
         if len(parts) > MAX_SEGMENTS:
             parts = _merge_smallest(directory, parts, index.dim, kind)
@@ -188,7 +193,7 @@ def _commit_parts(directory: Path, index: SegmentedIndex, parts: list[LiveSegmen
     base = 0
     for part in parts:
         part.base, base = base, base + part.segment.rows
-    view = SegmentedIndex(index.model_id, index.dim, parts, {}, directory)
+    view = SegmentedIndex(index.model_id, index.dim, parts, {}, directory, index.nprobe)
     header = {k: v for k, v in index.manifest.items() if k not in ("segments", "files", "generation", "saved_at")}
     header.update(documents=len(view.documents), chunks=len(view.chunks))
     name = commit(directory, header, [(p.segment.folder.name, p.deleted_rows, p.deleted_docs) for p in parts])

@@ -252,6 +252,8 @@ class SegmentedIndex:
     parts: list[LiveSegment]
     manifest: dict[str, object] = field(default_factory=dict)
     directory: Path = Path()
+    #: IVF lists searched per query as configured (None: each file's default), kept for every reopening
+    nprobe: int | None = None
 
     def __post_init__(self) -> None:
         self.documents = DocumentsView(self.parts)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.search.hits import Hit
-from qa.search.metadata import metadata_hits
+from qa.search.metadata import MetadataHit, metadata_hits
 
 # A question whose best sentence is no closer than this (mean of the cosines alone and in
 # context, default model) has no source. Measured on the seed corpus: 25 of 27 dev questions
@@ -25,6 +25,7 @@ class Answer:
     answer: str
     hits: tuple[Hit, ...]
     no_answer: bool
+    metadata: tuple[MetadataHit, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """JSON form (the hits in the batch-contract form; ``metadata_hits`` when the question asks for one)."""
@@ -34,9 +35,8 @@ class Answer:
             "no_answer": self.no_answer,
             "hits": [h.as_dict() for h in self.hits],
         }
-        facts = metadata_hits(self.question, self.hits)
-        if facts:
-            out["metadata_hits"] = [f.as_dict() for f in facts]
+        if self.metadata:
+            out["metadata_hits"] = [f.as_dict() for f in self.metadata]
         return out
 
 
@@ -46,14 +46,22 @@ def is_unanswered(hits: Sequence[Hit], threshold: float = NO_ANSWER_COSINE) -> b
 
 
 def compose(
-    question: str, hits: Sequence[Hit], threshold: float = NO_ANSWER_COSINE, *, no_answer: bool | None = None
+    question: str,
+    hits: Sequence[Hit],
+    threshold: float = NO_ANSWER_COSINE,
+    *,
+    no_answer: bool | None = None,
+    asked: str | None = None,
 ) -> Answer:
     """Build the answer: the best sentence, plus the next one when it scores nearly as well.
 
     ``no_answer`` is the answerability model's verdict; without one the cosine ``threshold`` decides.
+    ``asked`` is the stand-alone question the hits were found for when it is not ``question`` (a
+    follow-up completed from earlier turns): it tells which document metadata is asked for.
     """
+    facts = tuple(metadata_hits(question if asked is None else asked, hits))
     if not hits or (no_answer if no_answer is not None else is_unanswered(hits, threshold)):
-        return Answer(question, "", tuple(hits), True)
+        return Answer(question, "", tuple(hits), True, facts)
     chosen = [h for h in hits[:_ANSWER_SENTENCES] if hits[0].score - h.score <= _CLOSE_SCORE]
     text = " ".join(f"{h.chunk.text}[{h.rank}]" for h in chosen)
-    return Answer(question, text, tuple(hits), False)
+    return Answer(question, text, tuple(hits), False, facts)

@@ -7,7 +7,8 @@
 - ``sentence`` and ``context``: the two dense views (:class:`~qa.index.milvus.dense.DenseCollection`).
 - ``documents``: one row per document: its current version, checksum, metadata, sentence count.
 - ``texts``: document texts (and the rare sentence too long for one field) in parts under a VARCHAR's size.
-- ``meta``: what the index was built with (model, dimension, segmenter and tokenizer versions).
+- ``meta``: what the index was built with (model, dimension, segmenter and tokenizer versions), and
+  the removals under way (see qa.index.milvus.writes).
 
 Collections that need no vector of their own carry a 2-dimensional placeholder (Milvus wants one).
 """

@@ -15,7 +15,7 @@ from qa.index.milvus.connection import MilvusTarget, backend_errors, check_versi
 from qa.index.milvus.documents import content_version
 from qa.index.milvus.reads import MilvusIndex, check_meta, read_meta
 from qa.index.milvus.schema import PLACEHOLDER, Collections
-from qa.index.milvus.writes import BATCH_DOCUMENTS, remove_document, write_documents
+from qa.index.milvus.writes import BATCH_DOCUMENTS, finish_removals, remove_document, write_documents
 from qa.index.update import IndexSummary
 from qa.ingest import CONTEXT_VERSION, SEGMENTER_VERSION
 from qa.types import Document
@@ -89,10 +89,11 @@ def sync_milvus(
     """Bring the index ``target`` names in line with ``docs``: write added and changed documents, remove missing ones.
 
     A document whose content version is already current is not re-sent, so running it again after
-    an interruption finishes the work without redoing what was committed.
+    an interruption finishes the work without redoing what was committed (removals included).
     """
     started = time.perf_counter()
     index = create_milvus(target, encoder.model_id, encoder.dim, rebuild=rebuild)
+    finish_removals(index)
     stored = index.documents.all_versions()
     seen: set[str] = set()
     added = updated = unchanged = embedded = reused = 0

@@ -4,11 +4,15 @@ A document version is written in three steps: its text and sentences (chunks, bo
 under the new version's ids, then its ``documents`` row flips to that version (one upsert: the
 moment readers see it), then the old version's rows are deleted. A removal deletes the row
 first, so readers drop its sentences at once, and then the rest. Each step is idempotent (the
-ids come from the content), so an interrupted run is finished by running it again.
+ids come from the content), so an interrupted run is finished by running it again. A removal is
+marked in ``meta`` before its row goes and unmarked once its rows are gone: the next write or
+index run finishes any removal interrupted in between (:func:`finish_removals`), so no sentence
+row outlives its document.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -19,11 +23,14 @@ from qa.index.milvus.connection import backend_errors, literal
 from qa.index.milvus.documents import PART_CHARS, chunk_ids, content_version, document_row, file_rows, text_rows
 from qa.index.milvus.lexical import lexical_text, tokens_text
 from qa.index.milvus.reads import MilvusIndex
+from qa.index.milvus.schema import PLACEHOLDER
 from qa.index.segment_writes import Prepared, prepare_documents
 from qa.types import Document
 
 #: documents prepared (segmented, tokenized, embedded) together
 BATCH_DOCUMENTS = 64
+#: id prefix of the ``meta`` rows marking a removal under way (the row's value is the document id)
+REMOVING = "removing:"
 
 
 def _chunk_rows(doc: Document, version: int, prepared: Prepared) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -90,12 +97,43 @@ def write_document(index: MilvusIndex, doc: Document, prepared: Prepared) -> Non
     index.forget()
 
 
+def _removal_mark(doc_id: str) -> str:
+    return REMOVING + hashlib.sha256(doc_id.encode("utf-8")).hexdigest()
+
+
 def remove_document(index: MilvusIndex, doc_id: str) -> None:
-    """Remove a document: its row first (readers stop seeing it), then its sentences and texts."""
-    with backend_errors(index.cols.uri):
-        index.cols.client.delete(index.cols.documents, ids=[doc_id])
+    """Remove a document: mark the removal, delete its row (readers stop seeing it), its rows, then the mark."""
+    cols = index.cols
+    with backend_errors(cols.uri):
+        cols.client.upsert(cols.meta, [{"id": _removal_mark(doc_id), "value": doc_id, "placeholder": PLACEHOLDER}])
+        cols.client.delete(cols.documents, ids=[doc_id])
     _delete_rows(index, f"doc == {literal(doc_id)}")
+    with backend_errors(cols.uri):
+        cols.client.delete(cols.meta, ids=[_removal_mark(doc_id)])
     index.forget()
+
+
+def finish_removals(index: MilvusIndex) -> list[str]:
+    """Delete the rows of documents whose removal was interrupted after their row went; returns their ids.
+
+    Readers saw none of those rows (their document has no current version). A marked document
+    that still has a row is being removed right now, or was written again since (which deleted
+    its other versions' rows): it is left to that writer.
+    """
+    cols = index.cols
+    with backend_errors(cols.uri):
+        marks = cols.client.query(cols.meta, filter=f'id like "{REMOVING}%"', output_fields=["value"])
+    if not marks:
+        return []
+    index.documents.forget()  # a row kept from before the interruption would hide it
+    present = index.documents.versions([str(m["value"]) for m in marks])
+    done = [m for m in marks if m["value"] not in present]
+    for mark in done:
+        _delete_rows(index, f"doc == {literal(str(mark['value']))}")
+    if done:
+        with backend_errors(cols.uri):
+            cols.client.delete(cols.meta, ids=[str(m["id"]) for m in done])
+    return [str(m["value"]) for m in done]
 
 
 def write_documents(
@@ -114,6 +152,8 @@ def write_documents(
         embedded, reused = embedded + e, reused + r
         for doc, p in zip(batch, prepared, strict=True):
             write_document(index, doc, p)
+        with backend_errors(index.cols.uri):  # a document written again has no rows of an unfinished removal left
+            index.cols.client.delete(index.cols.meta, ids=[_removal_mark(d.id) for d in batch])
     return embedded, reused
 
 
@@ -127,8 +167,10 @@ def apply_changes(
     """Remove ``removals`` and add or replace ``upserts``; returns the index, texts embedded and reused.
 
     A removal of an unknown id raises NotFoundError before anything is written. The index object
-    stays the one to read: it always reads what Milvus holds now.
+    stays the one to read: it always reads what Milvus holds now. Removals an earlier write left
+    unfinished are finished first.
     """
+    finish_removals(index)
     present = index.documents.versions(list(removals))
     for doc_id in removals:
         if doc_id not in present:

@@ -99,6 +99,13 @@ def test_rows_deleted_by_expression_never_come_back(client: MilvusClient, collec
 
 
 @real_server
+def test_a_prefix_of_the_string_primary_key_selects_rows(client: MilvusClient, collection: str) -> None:
+    client.insert(collection, rows())  # the Milvus store finds its removals under way this way
+    found = client.query(collection, filter='id like "s1%"', output_fields=["id"])
+    assert sorted(r["id"] for r in found) == ["s1", *(f"s1{i}" for i in range(10))]
+
+
+@real_server
 def test_a_second_server_has_its_own_ports_and_data(
     milvus_uri: str, client: MilvusClient, collection: str, milvus_binaries: Path, tmp_path: Path
 ) -> None:

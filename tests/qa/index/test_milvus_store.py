@@ -182,3 +182,70 @@ def test_a_pdf_is_kept_with_its_pages_and_served_back(tmp_path: Path) -> None:
     assert [c.page for c in changed.document_chunks("report.pdf")] == [1, 2]
     with pytest.raises(NotFoundError):
         original_file(changed, None, changed.document("park.txt"))
+
+
+def _rows_of(index: MilvusIndex, doc_id: str) -> dict[str, int]:
+    """How many rows of each collection belong to ``doc_id`` (whatever their version)."""
+    cols, where = index.cols, f'doc == "{doc_id}"'
+    names = [cols.chunks, cols.texts, cols.sentence.name, cols.context.name]
+    return {n: len(cols.client.query(n, filter=where, output_fields=["id"])) for n in names}
+
+
+def _marks(index: MilvusIndex) -> list[dict[str, Any]]:
+    return index.cols.client.query(  # type: ignore[no-any-return]
+        index.cols.meta, filter=f'id like "{writes.REMOVING}%"', output_fields=["value"]
+    )
+
+
+def _interrupt(*_: object, **__: object) -> None:
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("next_write", ["api", "index run"])
+def test_a_removal_interrupted_after_its_row_went_is_finished_by_the_next_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, next_write: str
+) -> None:
+    encoder = FakeEncoder()
+    corpus = write_docs(tmp_path / "docs", DOCS)
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    index, _ = sync_milvus(target, iter_documents([corpus]), encoder, None)
+    assert index.document("harbour.txt").chunk_ids  # read now: its row is kept for a moment
+    monkeypatch.setattr(writes, "_delete_rows", _interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        writes.apply_changes(index, [], ["harbour.txt"], encoder, None)
+    monkeypatch.undo()
+    reader = open_milvus(target, model_id=encoder.model_id)
+    assert "harbour.txt" not in reader.documents and all(_rows_of(index, "harbour.txt").values())
+    hits = Retriever(reader, encoder, RetrievalConfig()).search_many(["江北嘴码头吞吐量"], 10)[0]
+    assert hits and all(reader.chunks[s.chunk_id].chunk.source != "harbour.txt" for s in hits)  # invisible meanwhile
+    expected = set(DOCS) - {"harbour.txt"}
+    if next_write == "api":
+        writes.apply_changes(index, [parse_document("zoo.txt", "熊猫馆每天九点开门。\n")], [], encoder, None)
+        expected.add("zoo.txt")
+    else:
+        (corpus / "harbour.txt").unlink()
+        sync_milvus(target, iter_documents([corpus]), encoder, None)
+    assert not any(_rows_of(index, "harbour.txt").values()) and not _marks(index)
+    assert sorted(open_milvus(target).documents) == sorted(expected)
+
+
+def test_a_removal_interrupted_before_its_row_went_leaves_the_document_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoder = FakeEncoder()
+    target = MilvusTarget(str(tmp_path / "milvus.db"))
+    index, _ = sync_milvus(target, iter_documents([write_docs(tmp_path / "docs", DOCS)]), encoder, None)
+    before = _rows_of(index, "harbour.txt")
+    real, documents = index.cols.client.delete, index.cols.documents
+    monkeypatch.setattr(
+        index.cols.client, "delete", lambda name, **kw: _interrupt() if name == documents else real(name, **kw)
+    )
+    with pytest.raises(KeyboardInterrupt):
+        writes.remove_document(index, "harbour.txt")
+    monkeypatch.undo()
+    assert [m["value"] for m in _marks(index)] == ["harbour.txt"]
+    assert writes.finish_removals(index) == [] and _rows_of(index, "harbour.txt") == before  # still served whole
+    again = parse_document("harbour.txt", "江北嘴码头\n江北嘴码头2020年货物吞吐量达到600万吨。\n")
+    writes.apply_changes(index, [again], [], encoder, None)
+    assert index.document("harbour.txt").original == again.original and not _marks(index)
+    assert _rows_of(index, "harbour.txt")[index.cols.chunks] == len(index.document("harbour.txt").chunk_ids)

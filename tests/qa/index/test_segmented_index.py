@@ -26,7 +26,7 @@ from embeddings.vector_index.segment import (
 from qa.cli import app
 from qa.engine import Engine
 from qa.errors import IndexMismatchError, NotFoundError
-from qa.index import CorpusIndex, generations, save_index, update_index
+from qa.index import CorpusIndex, generations, layout, save_index, update_index
 from qa.index import segment_writes as writes
 from qa.index.generations import open_segmented
 from qa.ingest import parse_document
@@ -238,20 +238,18 @@ def test_old_format_index_directories_are_refused_with_the_rebuild_message(tmp_p
     assert result.exit_code != 0 and "--rebuild" in result.output and "Traceback" not in result.output
 
 
+def server_settings(tmp_path: Path, corpus: Path, **extra: object) -> Settings:
+    """A server's settings over a segmented index under ``tmp_path`` of ``corpus`` (writes take the key "k")."""
+    values: dict[str, object] = {"index_dir": tmp_path / "index", "cache_dir": tmp_path / "cache", "corpus": corpus}
+    values |= {"model": "fake", "api_key": "k", "index_backend": "segments", **extra}
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
 def test_the_api_writes_to_a_segmented_index_and_a_restart_serves_them(tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "park.txt").write_text(PARK_TXT, encoding="utf-8")
-    settings = Settings(
-        _env_file=None,
-        index_dir=tmp_path / "index",
-        cache_dir=tmp_path / "cache",
-        corpus=folder,
-        model="fake",
-        api_key="k",
-        index_backend="segments",
-        no_answer_cosine=0.0,
-    )
+    settings = server_settings(tmp_path, folder, no_answer_cosine=0.0)
     key = {"X-API-Key": "k"}
     zoo = {"id": "zoo.txt", "text": POOL["zoo.txt"]}
     with TestClient(create_app(settings)) as client:
@@ -264,3 +262,59 @@ def test_the_api_writes_to_a_segmented_index_and_a_restart_serves_them(tmp_path:
         hits = client.post("/v1/ask", json={"question": "园区范围", "top_k": 5}).json()["hits"]
         assert all(h["source"] == "zoo.txt" for h in hits)
     assert open_segmented(tmp_path / "index").manifest["format_version"] == generations.FORMAT_VERSION
+
+
+def _nprobes(index: object) -> set[int]:
+    """The IVF lists searched by each IVF vector file of a segmented index."""
+    vectors = [v for p in index.parts for v in (p.segment.sentence, p.segment.context)]  # type: ignore[attr-defined]
+    return {int(v._index.nprobe) for v in vectors if v.kind == "ivf"}
+
+
+def test_the_configured_nprobe_survives_the_first_build_writes_and_reopening(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for d in range(8):
+        text = "".join(f"第{d}号园区{2000 + j}年新增企业{d * 100 + j}家。" for j in range(100))
+        (folder / f"park{d}.txt").write_text(text + "\n", encoding="utf-8")
+    settings = server_settings(tmp_path, folder, vector_index="ivf", ivf_nprobe=5)
+    app, directory = create_app(settings), tmp_path / "index"
+    with TestClient(app) as client:
+        state = app.state.qa
+        assert _nprobes(state.engine.index) == {5}  # built on the first run
+        other = open_segmented(directory)  # another process commits a write
+        writes.apply_changes(directory, other, [doc("zoo.txt")], [], ENCODER, None)
+        assert state.refresh() and _nprobes(state.engine.index) == {5}
+        writes.apply_changes(directory, other, [doc("cafe.txt")], [], ENCODER, None)
+        tax = {"text": POOL["tax.txt"]}
+        assert client.put("/v1/documents/tax.txt", json=tax, headers={"X-API-Key": "k"}).status_code == 201
+        assert _nprobes(state.engine.index) == {5}
+        stale = state.engine
+        writes.apply_changes(directory, open_segmented(directory), [doc("park.txt")], [], ENCODER, None)
+        assert _nprobes(stale.with_changes([doc("solar.md")]).index) == {5}  # reopened under the writer lock
+
+
+def test_a_pointer_left_by_a_crashed_commit_is_removed_by_the_next_writer(tmp_path: Path) -> None:
+    directory = tmp_path / "idx"
+    index, _, _ = writes.build_segmented(directory, [doc("park.txt")], ENCODER, None)
+    stale = directory / ".CURRENT.4242.140000.tmp"  # a commit killed between writing it and its rename
+    stale.write_text("gen-000009\n", encoding="utf-8")
+    index, _, _ = writes.apply_changes(directory, index, [doc("zoo.txt")], [], ENCODER, None)
+    assert not stale.exists() and sorted(open_segmented(directory).documents) == ["park.txt", "zoo.txt"]
+    assert index.generation == (directory / "CURRENT").read_text(encoding="utf-8").strip()
+
+
+def test_pointers_are_only_cleaned_up_by_the_writer_lock_holder(tmp_path: Path) -> None:
+    directory = tmp_path / "idx"
+    writes.build_segmented(directory, [doc("park.txt")], ENCODER, None)
+    pending = directory / ".CURRENT.4242.140000.tmp"
+    pending.write_text("gen-000002\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="writer lock"):
+        generations.remove_unused(directory)
+    seen: list[bool] = []
+    with layout.writing(directory):  # a writer in another thread waits for the lock before it cleans anything up
+        thread = threading.Thread(target=lambda: seen.append(layout.holds_lock(directory)))
+        thread.start()
+        thread.join()
+        assert pending.exists() and seen == [False] and layout.holds_lock(directory)
+        generations.remove_unused(directory)
+    assert not pending.exists() and not layout.holds_lock(directory)
