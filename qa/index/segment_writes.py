@@ -181,7 +181,7 @@ def apply_changes(
             new = _write_prepared(directory, prepared, index, kind)
             parts.append(LiveSegment(new, 0, _rows(set()), frozenset()))
         if len(parts) > MAX_SEGMENTS:
-            parts = _merge_smallest(directory, parts, index.dim, kind)
+            parts = _merge_smallest(directory, parts, index, kind)
         return _commit_parts(directory, index, parts), embedded, reused
 
 
@@ -203,11 +203,13 @@ def _commit_parts(directory: Path, index: SegmentedIndex, parts: list[LiveSegmen
     return view
 
 
-def _merge_smallest(directory: Path, parts: list[LiveSegment], dim: int, kind: VectorKind) -> list[LiveSegment]:
+def _merge_smallest(
+    directory: Path, parts: list[LiveSegment], index: SegmentedIndex, kind: VectorKind
+) -> list[LiveSegment]:
     """Replace the MERGE_COUNT smallest segments by one holding their live rows (order kept), its vectors
     of ``kind`` (``auto``: an ANN index when the merged rows reach its threshold)."""
     chosen = set(sorted(range(len(parts)), key=lambda i: parts[i].segment.rows)[:MERGE_COUNT])
-    writer = SegmentWriter(new_segment_folder(directory), dim)
+    writer = SegmentWriter(new_segment_folder(directory), index.dim)
     for i in sorted(chosen):
         part = parts[i]
         for doc_id in part.segment.document_ids():
@@ -224,6 +226,6 @@ def _merge_smallest(directory: Path, parts: list[LiveSegment], dim: int, kind: V
             )
             writer.add(doc, records, *vectors, part.segment.file_data(doc_id) if doc.file_kind else None)
     writer.finish(kind)
-    merged = LiveSegment(Segment(writer.folder), 0, _rows(set()), frozenset())
+    merged = LiveSegment(Segment(writer.folder, nprobe=index.nprobe), 0, _rows(set()), frozenset())
     first = min(chosen)
     return [merged if i == first else p for i, p in enumerate(parts) if i == first or i not in chosen]

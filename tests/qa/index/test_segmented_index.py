@@ -156,28 +156,45 @@ def test_auto_is_exact_below_the_threshold_and_hnsw_from_it() -> None:
     assert resolve_kind("hnsw", 100) == "flat"  # too few vectors for a graph worth having
 
 
+@pytest.mark.parametrize("kind", ["auto", "ivf"])
 def test_a_merge_that_reaches_the_ann_threshold_gets_an_ann_index(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     from embeddings.vector_index import segment as vectors
 
-    monkeypatch.setattr(vectors, "ANN_THRESHOLD", 40)
-    monkeypatch.setattr(vectors, "MIN_IVF", 40)
+    monkeypatch.setattr(vectors, "ANN_THRESHOLD", 100)
+    monkeypatch.setattr(vectors, "MIN_IVF", 100)
     monkeypatch.setattr(writes, "MAX_SEGMENTS", 2)
     monkeypatch.setattr(writes, "MERGE_COUNT", 2)
-    many = {f"d{i}.txt": "".join(f"第{i}篇第{j}句。" for j in range(30 if i == 3 else 15)) + "\n" for i in range(4)}
-    index, _, _ = writes.build_segmented(tmp_path / "idx", [doc("d0.txt", many["d0.txt"])], ENCODER, None)
+    many = {f"d{i}.txt": "".join(f"第{i}篇第{j}句。" for j in range(90 if i == 3 else 45)) + "\n" for i in range(4)}
+    index, _, _ = writes.build_segmented(tmp_path / "idx", [doc("d0.txt", many["d0.txt"])], ENCODER, None, nprobe=3)
     for name in ("d1.txt", "d2.txt"):
         index, *_ = writes.apply_changes(
-            tmp_path / "idx", index, [doc(name, many[name])], [], ENCODER, None, kind="auto"
+            tmp_path / "idx",
+            index,
+            [doc(name, many[name])],
+            [],
+            ENCODER,
+            None,
+            kind=kind,  # type: ignore[arg-type]
         )
     kinds = [(p.segment.rows, p.segment.sentence.kind) for p in open_segmented(tmp_path / "idx").parts]
-    assert sorted(kinds) == [(15, "flat"), (30, "flat")]  # two segments of 15 merged: under the threshold
+    assert sorted(kinds) == [(45, "flat"), (90, "flat")]  # two segments of 45 merged: under the threshold
     index, *_ = writes.apply_changes(
-        tmp_path / "idx", index, [doc("d3.txt", many["d3.txt"])], [], ENCODER, None, kind="auto"
+        tmp_path / "idx",
+        index,
+        [doc("d3.txt", many["d3.txt"])],
+        [],
+        ENCODER,
+        None,
+        kind=kind,  # type: ignore[arg-type]
     )
+    want = "hnsw" if kind == "auto" else "ivf"
+    merged = [p.segment for p in index.parts if p.segment.rows >= 100 and p.segment.sentence.kind == want]
+    assert len(merged) == 1
+    if kind == "ivf":  # the merged segment searches the lists the index was opened with
+        assert merged[0].sentence._index.nprobe == 3
     reopened = open_segmented(tmp_path / "idx")
-    assert any(p.segment.rows >= 40 and p.segment.sentence.kind == "hnsw" for p in reopened.parts)
     assert ranked(reopened, "第1篇第3句")[0][1] == "第1篇第3句。"
 
 
