@@ -161,7 +161,8 @@ def ablation(sets: dict[str, Pools], full: dict[str, np.ndarray], datasets: set[
         print(f"| without {group} | " + " | ".join(f"{np.mean(ranks[s] == 1):.3f}" for s in shown) + " |", flush=True)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "ranker")
     parser.add_argument("--sets", default=",".join(SETS))
@@ -173,7 +174,11 @@ def main() -> None:
     parser.add_argument("--answerability-only", action="store_true", help="only the answerability model")
     parser.add_argument("--no-ship", action="store_true", help="do not overwrite the models in qa/search/models")
     parser.add_argument("--passages", action="append", default=[], metavar="SET=N", help="a set's first N passages")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     apply_subsamples(args.passages, args.work / "subsets")
     names = args.sets.split(",")
     if args.dump:
