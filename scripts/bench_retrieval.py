@@ -105,12 +105,12 @@ def latency(engines: list[Engine], questions: list[str], rounds: int = 3) -> lis
     return [(statistics.median(t), sorted(t)[int(len(t) * 0.9)]) for t in times]
 
 
-def probabilities(engine: Engine, questions: list[str]) -> np.ndarray:
-    """The answerability model's P(answerable) of each question over the engine's index."""
+def probabilities(engine: Engine, questions: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The answerability model's P(answerable) of each question over the engine's index, and its threshold."""
     model = engine.answerability
     assert model is not None
-    pools = engine.retriever.pools(questions)
-    return np.array([model.probability(answer_features(engine.index, pool)) for pool in pools])
+    rows = [answer_features(engine.index, pool) for pool in engine.retriever.pools(questions)]
+    return np.array([model.probability(r) for r in rows]), np.array([model.threshold(r) for r in rows])
 
 
 def no_answer_rows(name: str, own: Engine, over: list[Engine], gold: list[Gold]) -> list[str]:
@@ -121,18 +121,19 @@ def no_answer_rows(name: str, own: Engine, over: list[Engine], gold: list[Gold])
     """
     pick = sorted(np.random.default_rng(17).choice(len(gold), min(NO_ANSWER_SAMPLE, len(gold)), replace=False))
     sample = [gold[i].question for i in pick]
-    answerable = probabilities(own, [g.question for g in gold])
-    unanswerable = np.concatenate([probabilities(engine, sample) for engine in over])
+    answerable, own_threshold = probabilities(own, [g.question for g in gold])
+    scored = [probabilities(engine, sample) for engine in over]
+    unanswerable, over_threshold = np.concatenate([p for p, _ in scored]), np.concatenate([t for _, t in scored])
     english = np.array([is_english(g.question) for g in gold])
     english_sample = np.tile(np.array([is_english(q) for q in sample]), len(over))
-    assert own.answerability is not None
     rows = []
     for lang, yes, no in (("zh", ~english, ~english_sample), ("en", english, english_sample)):
         if not yes.any():
             continue
         curve = []
-        for t in (own.answerability.threshold, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
-            caught, false = int((unanswerable[no] < t).sum()), int((answerable[yes] < t).sum())
+        for t in (None, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+            under, over_t = (own_threshold[yes], over_threshold[no]) if t is None else (t, t)
+            caught, false = int((unanswerable[no] < over_t).sum()), int((answerable[yes] < under).sum())
             curve.append(
                 f"{caught / max(1, no.sum()):.3f} / {false / yes.sum():.3f} / {caught / max(1, caught + false):.3f}"
             )

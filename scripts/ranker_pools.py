@@ -5,7 +5,8 @@ For each set: its index (WORK/<set>/index, embeddings from the shared cache), it
 fused candidates of every question with their labels (the sentence is from the gold source and
 holds a whole gold span, as judge.py decides), the fused order's first correct rank, and the
 answerability features. WORK/pools/<questions>__over__<corpus>.npz holds the answerability
-features of a set's questions asked of another corpus (unanswerable).
+features of a set's questions asked of another corpus (unanswerable) and, in ``rows``, the
+positions of those questions in the set's question file.
 """
 
 from __future__ import annotations
@@ -91,12 +92,13 @@ def dump_cross(questions_from: str, corpus_of: str, index: CorpusIndex, encoder:
     """Answerability features of a seeded sample of one set's questions asked of another set's corpus."""
     questions = questions_of(questions_from)
     vectors = query_vectors(questions, encoder)
+    pick = np.arange(len(questions))
     if len(questions) > CROSS_SAMPLE:
         pick = np.sort(np.random.default_rng(17).choice(len(questions), CROSS_SAMPLE, replace=False))
         questions, vectors = [questions[i] for i in pick], vectors[pick]
     pools = Retriever(index, encoder).pools(questions, vectors)
     answer = np.stack([answer_features(index, pool) for pool in pools])
-    np.savez_compressed(work / "pools" / f"{questions_from}__over__{corpus_of}.npz", answer=answer)
+    np.savez_compressed(work / "pools" / f"{questions_from}__over__{corpus_of}.npz", answer=answer, rows=pick)
 
 
 #: Sets whose questions are asked of the other datasets' corpora (xquad_en_over_xquad_zh: the English ones).

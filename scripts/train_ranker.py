@@ -1,6 +1,7 @@
 """Train the re-ranker and the answerability model from the benchmark sets, with held-out figures.
 
 Usage: python scripts/train_ranker.py [--work DIR] [--dump [--keep]] [--ablation DATASETS [--only-ablation]] [--no-ship]
+       [--answerability-only]
 
 --dump first builds every set's index and dumps its candidate pools (scripts/ranker_pools.py;
 embeddings come from the shared cache). Then, leave one dataset out (the three XQuAD sets are one
@@ -8,6 +9,8 @@ dataset): for each dataset a model is trained on the others and scored on it; th
 figures are the ones reported. The fold models are written to WORK/folds/<dataset>.txt (the
 benchmark uses them), and the shipped models, trained on every set, to qa/search/models/.
 Fixed seeds and deterministic LightGBM: the same pools give the same models.
+--answerability-only evaluates and writes the answerability model alone (its folds: see
+scripts/answerability_data.py).
 """
 
 from __future__ import annotations
@@ -158,7 +161,8 @@ def ablation(sets: dict[str, Pools], full: dict[str, np.ndarray], datasets: set[
         print(f"| without {group} | " + " | ".join(f"{np.mean(ranks[s] == 1):.3f}" for s in shown) + " |", flush=True)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "ranker")
     parser.add_argument("--sets", default=",".join(SETS))
@@ -167,15 +171,25 @@ def main() -> None:
     parser.add_argument("--ablation", default="", metavar="DATASETS", help="ablation on these held-out datasets")
     parser.add_argument("--only-ablation", action="store_true", help="skip the folds and the shipped models")
     parser.add_argument("--ship-only", action="store_true", help="only train and write the shipped models")
+    parser.add_argument("--answerability-only", action="store_true", help="only the answerability model")
     parser.add_argument("--no-ship", action="store_true", help="do not overwrite the models in qa/search/models")
     parser.add_argument("--passages", action="append", default=[], metavar="SET=N", help="a set's first N passages")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     apply_subsamples(args.passages, args.work / "subsets")
     names = args.sets.split(",")
     if args.dump:
         from ranker_pools import dump_all
 
         dump_all(names, args.work, Settings(), keep=args.keep)
+    if args.answerability_only:
+        answerability = train_answerability(args.work, names)
+        if not args.no_ship:
+            write_answerability(answerability)
+        return
     sets = {s: Pools(args.work / "pools" / f"{s}.npz") for s in names}
     everything = np.arange(len(FEATURE_NAMES))
     if args.only_ablation:
@@ -201,7 +215,13 @@ def ship(sets: dict[str, Pools], answerability: AnswerabilityModel) -> None:
     MODELS.mkdir(parents=True, exist_ok=True)
     model = fit(list(sets.values()), np.arange(len(FEATURE_NAMES)))
     save(model, list(sets.values()), MODELS / "ranker.txt")
-    (MODELS / "answerability.json").write_text(answerability.to_json(), encoding="utf-8")
+    write_answerability(answerability)
+
+
+def write_answerability(model: AnswerabilityModel) -> None:
+    """Write the answerability model to qa/search/models."""
+    MODELS.mkdir(parents=True, exist_ok=True)
+    (MODELS / "answerability.json").write_text(model.to_json(), encoding="utf-8")
     print(f"models written to {MODELS}")
 
 

@@ -1,18 +1,20 @@
-"""Whether the index holds an answer at all: a calibrated logistic model over the candidate pool.
+"""Whether the index holds an answer at all: calibrated logistic models over the candidate pool.
 
 The features only look at the pool's best candidates as a set (best cosines, the margin to the
-next one, how far the best stands above the whole pool: a measure that shifts less with the
-question's language than the cosines do; the translation's confidence for an English question,
-how much of the question the best sentences and their neighbourhoods cover, whether a sentence
-holds the answer type asked), so they do not depend on the re-ranker's order. The
-model (``models/answerability.json``: standardization, coefficients, the decision threshold) is
-trained by ``scripts/train_ranker.py`` on questions asked of their own corpus (answerable) and of
-other corpora (unanswerable).
+next one, how far the best stands above the whole pool; the translation's confidence for an
+English question, how much of the question the best sentences and their neighbourhoods cover,
+whether a sentence holds the answer type asked, the languages of the question and of the head's
+text), so they do not depend on the re-ranker's order. The cosines' level depends on the
+languages (English questions over Chinese text score lower), so there is one model per language
+pair (``models/answerability.json``: per pair the standardization, coefficients and decision
+threshold), trained by ``scripts/train_ranker.py`` on questions asked of their own corpus
+(answerable) and of other corpora (unanswerable).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -22,6 +24,7 @@ import numpy as np
 from qa.errors import InputError
 from qa.index.reader import IndexReader
 from qa.search.features import FEATURE_NAMES, candidate_features
+from qa.search.logistic import LogisticModel
 from qa.search.retrieval import Pool, head_of
 
 #: Candidates (in fused order) the features look at.
@@ -44,8 +47,12 @@ ANSWER_FEATURES = (
     "cosine_z",
     "context_z",
     "translation",
+    "head_han_share",
 )
 _COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
+#: Mean Han share of the head's sentences from which the text counts as Chinese (Chinese corpora hold Latin lines,
+#: which an English question draws into the head).
+TEXT_HAN_SHARE = 0.05
 
 
 def _z(values: np.ndarray) -> float:
@@ -88,45 +95,61 @@ def answer_features(index: IndexReader, pool: Pool, features: np.ndarray | None 
         _z(pool.cosine),
         _z(pool.context_cosine),
         pool.translation,
+        float(rows[:, _COLUMN["han_share"]].mean()),
     ]
     return np.array(values, dtype=np.float32)
 
 
+def language_pair(features: np.ndarray) -> str:
+    """The question's and the text's language of one feature vector, as ``"en>zh"``.
+
+    The text's language is that of the pool's head: Chinese when its sentences' mean share of Han
+    characters reaches :data:`TEXT_HAN_SHARE`, English otherwise.
+    """
+    question = "en" if features[ANSWER_FEATURES.index("q_english")] > 0.5 else "zh"
+    text = "zh" if features[ANSWER_FEATURES.index("head_han_share")] >= TEXT_HAN_SHARE else "en"
+    return f"{question}>{text}"
+
+
 @dataclass(frozen=True)
 class AnswerabilityModel:
-    """Logistic regression over standardized ``columns`` of :data:`ANSWER_FEATURES`; ``threshold`` on P(answerable)."""
+    """One logistic model per language pair (:func:`language_pair`), and a ``fallback`` for the other pairs.
 
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
-    threshold: float
-    columns: tuple[str, ...] = ANSWER_FEATURES
+    The pair models read the absolute cosines, whose level depends on the languages; the fallback
+    reads only features that shift less with them (margins, z-scores, coverage).
+    """
+
+    pairs: Mapping[str, LogisticModel]
+    fallback: LogisticModel
+
+    def model_for(self, features: np.ndarray) -> LogisticModel:
+        """The logistic model that judges this feature vector."""
+        return self.pairs.get(language_pair(features), self.fallback)
 
     def probability(self, features: np.ndarray) -> float:
         """P(the index answers the question) from one vector of :data:`ANSWER_FEATURES`."""
-        used = features[[ANSWER_FEATURES.index(c) for c in self.columns]]
-        z = float(((used - self.mean) / self.scale) @ self.coef) + self.intercept
-        return float(1.0 / (1.0 + np.exp(-z)))
+        return self.model_for(features).probability(features, ANSWER_FEATURES)
+
+    def threshold(self, features: np.ndarray) -> float:
+        """The calibrated threshold on :meth:`probability` for this vector's language pair."""
+        return self.model_for(features).threshold
 
     def unanswerable(self, features: np.ndarray) -> bool:
-        """True when the probability falls under the calibrated threshold."""
-        return self.probability(features) < self.threshold
+        """True when the probability falls under the threshold of the vector's language pair."""
+        model = self.model_for(features)
+        return model.probability(features, ANSWER_FEATURES) < model.threshold
 
     def to_json(self) -> str:
         """The committed model file's text."""
-        fields = {"features": list(self.columns), "intercept": self.intercept, "threshold": self.threshold}
-        arrays = {k: [round(float(v), 6) for v in getattr(self, k)] for k in ("mean", "scale", "coef")}
-        return json.dumps(fields | arrays, indent=1) + "\n"
+        pairs = {pair: model.to_dict() for pair, model in sorted(self.pairs.items())}
+        return json.dumps({"pairs": pairs, "fallback": self.fallback.to_dict()}, indent=1) + "\n"
 
 
 def load_answerability(path: Path | None = None) -> AnswerabilityModel:
     """The model at ``path`` (default: the one shipped in ``qa/search/models``)."""
     source = path or resources.files("qa.search") / "models" / "answerability.json"
     data = json.loads(source.read_text(encoding="utf-8"))
-    columns = data.get("features")
-    if not isinstance(columns, list) or not columns or not set(columns) <= set(ANSWER_FEATURES):
-        raise InputError(f"{source}: answerability model built for other features; retrain it")
-    arrays = {k: np.array(data[k], dtype=np.float32) for k in ("mean", "scale", "coef")}
-    threshold = float(data["threshold"])
-    return AnswerabilityModel(**arrays, intercept=float(data["intercept"]), threshold=threshold, columns=tuple(columns))
+    if not isinstance(data, dict) or not isinstance(data.get("pairs"), dict) or "fallback" not in data:
+        raise InputError(f"{source}: answerability model of an older format; retrain it")
+    pairs = {pair: LogisticModel.from_dict(fields, ANSWER_FEATURES, source) for pair, fields in data["pairs"].items()}
+    return AnswerabilityModel(pairs, LogisticModel.from_dict(data["fallback"], ANSWER_FEATURES, source))

@@ -12,7 +12,7 @@ from embeddings.encoders import FakeEncoder
 from qa.building import build_index
 from qa.engine import Engine, open_engine
 from qa.index import CorpusIndex
-from qa.search import Ranker, RetrievalConfig, Retriever, compose, features, load_answerability, load_ranker
+from qa.search import Ranker, RetrievalConfig, Retriever, compose, features, load_ranker
 from qa.search.answerability import ANSWER_FEATURES, answer_features
 from qa.search.features import FEATURE_NAMES, candidate_features
 from qa.search.retrieval import head_of
@@ -132,16 +132,6 @@ def test_english_words_become_chinese_terms() -> None:
     terms = {t for group in translate("How many engineers does the solar plant employ in 2020?") for t in group}
     assert {"工程师", "2020"} <= terms
     assert translate("什么") == []
-
-
-def test_the_answerability_model_round_trips(tmp_path: Path) -> None:
-    model = load_answerability()
-    path = tmp_path / "model.json"
-    path.write_text(model.to_json(), encoding="utf-8")
-    again = load_answerability(path)
-    row = np.linspace(0.0, 1.0, len(ANSWER_FEATURES), dtype=np.float32)
-    assert again.probability(row) == pytest.approx(model.probability(row), abs=1e-4)
-    assert 0.0 < model.threshold < 1.0
 
 
 def test_a_verdict_of_the_model_overrides_the_cosine_rule(corpus: tuple[Path, CorpusIndex, FakeEncoder]) -> None:
