@@ -48,7 +48,7 @@ CREATE TABLE chunks (row INTEGER PRIMARY KEY, source TEXT NOT NULL, idx INTEGER 
                      paragraph INTEGER NOT NULL, heading TEXT NOT NULL, page INTEGER, tokens TEXT NOT NULL,
                      key TEXT NOT NULL, context_key TEXT NOT NULL);
 """
-_CHUNK_COLUMNS = "row, source, idx, start, end, text, cited, line, paragraph, heading, page, key, context_key"
+_CHUNK_COLUMNS = "row, source, idx, start, end, text, cited, line, paragraph, heading, page, key, context_key, tokens"
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,13 @@ class SegmentDocument:
 
 @dataclass(frozen=True)
 class SegmentChunk:
-    """A sentence as a segment stores it, with its embedding keys."""
+    """A sentence as a segment stores it, with its embedding keys and lexical tokens."""
 
     row: int
     chunk: Chunk
     key: str
     context_key: str
+    tokens: tuple[str, ...] = ()
 
 
 def file_sha256(path: Path) -> str:
@@ -260,10 +261,10 @@ class Segment:
         return [found[int(r)] for r in rows]
 
     def _chunk(self, row: tuple[Any, ...]) -> SegmentChunk:
-        r, source, idx, start, end, text, cited, line, paragraph, heading, page, key, ckey = row
+        r, source, idx, start, end, text, cited, line, paragraph, heading, page, key, ckey, tokens = row
         cited = text if cited is None else cited
         chunk = Chunk(source, idx, start, end, text, cited, line, paragraph, tuple(json.loads(heading)), page)
-        return SegmentChunk(r, chunk, key, ckey)
+        return SegmentChunk(r, chunk, key, ckey, tuple(json.loads(tokens)))
 
     def tokens(self, first: int, count: int) -> list[list[str]]:
         """The lexical tokens of rows ``first .. first + count - 1``."""

@@ -162,7 +162,7 @@ class ChunksView(Mapping[int, IndexedChunk]):
 
     def __getitem__(self, chunk_id: int) -> IndexedChunk:
         c = self.many([chunk_id])[0]
-        return IndexedChunk(c.chunk, [], c.key, c.context_key)
+        return IndexedChunk(c.chunk, list(c.tokens), c.key, c.context_key)
 
     def __contains__(self, chunk_id: object) -> bool:
         return isinstance(chunk_id, int | np.integer) and self.locate(int(chunk_id)) is not None
