@@ -12,7 +12,7 @@ from embeddings.encoders import FakeEncoder
 from qa.building import build_index
 from qa.engine import Engine, open_engine
 from qa.index import CorpusIndex
-from qa.search import Ranker, RetrievalConfig, Retriever, compose, load_answerability, load_ranker
+from qa.search import Ranker, RetrievalConfig, Retriever, compose, features, load_answerability, load_ranker
 from qa.search.answerability import ANSWER_FEATURES, answer_features
 from qa.search.features import FEATURE_NAMES, candidate_features
 from qa.search.retrieval import head_of
@@ -67,6 +67,18 @@ def test_features_have_one_named_column_each(corpus: tuple[Path, CorpusIndex, Fa
         assert rows.shape == (len(pool.candidates), len(FEATURE_NAMES))
         assert np.isfinite(rows).all()
         assert answer_features(index, pool).shape == (len(ANSWER_FEATURES),)
+
+
+def test_every_store_gives_the_same_features(corpus: tuple[Path, CorpusIndex, FakeEncoder]) -> None:
+    root, memory, encoder = corpus
+    segmented, _ = build_index([root / "docs"], root / "segmented", encoder, None, backend="segments")
+    for question in QUESTIONS:
+        got = []
+        for index in (segmented, memory):
+            features._SENTENCES.clear()  # each store's own reads, not what the other left in the cache
+            got.append(candidate_features(index, Retriever(index, encoder).pools([question])[0]))
+        assert got[0].shape == got[1].shape
+        np.testing.assert_allclose(got[0], got[1], atol=1e-5)  # the coverage columns need each sentence's tokens
 
 
 def test_the_reranker_orders_the_head_by_its_model_and_keeps_the_tail(
