@@ -20,7 +20,6 @@ import numpy as np
 
 from qa.index import tokenize
 from qa.index.reader import IndexReader
-from qa.search.evidence import EVIDENCE_FEATURES, NAMED, evidence_columns, names_in
 from qa.search.retrieval import HOLDS_NUMBER, HOLDS_TIME, Pool, is_label
 from qa.search.translation import translate
 from qa.text import fold
@@ -37,6 +36,8 @@ _HOLDS = {
     "time": HOLDS_TIME,
     "duration": re.compile(r"\d+\s*(?:年|个月|周|天|小时|分钟|秒)|\b\d+\s*(?:years?|months?|days?|hours?|minutes?)\b"),
 }
+#: jieba part-of-speech tags of the answer types a pattern cannot see: a person's or a place's name.
+_NAMED = {"person": ("nr", "nrfg", "nrt"), "place": ("ns",)}
 #: Characters of the question that ask rather than tell (left out of its character overlap).
 _ASKING = frozenset("什么哪谁吗呢多少几是的了在有为何怎样如请问么个")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -61,7 +62,7 @@ CANDIDATE_FEATURES = (
     "cover_words",
     "cover_context",
     "cover_gain",
-    *(f"holds_{kind}" for kind in (*_HOLDS, *NAMED)),
+    *(f"holds_{kind}" for kind in (*_HOLDS, *_NAMED)),
     "type_match",
     "is_label",
     "chars",
@@ -77,7 +78,6 @@ CANDIDATE_FEATURES = (
     "translated_bm25_ratio",
     "translated_bm25_rank",
     "translated_cover",
-    *EVIDENCE_FEATURES,
 )
 FEATURE_NAMES = QUESTION_FEATURES + CANDIDATE_FEATURES
 
@@ -154,7 +154,6 @@ class _Sentence:
     holds: tuple[bool, ...]
     values: tuple[float, ...]
     neighbours: tuple[int | None, int | None]
-    names: tuple[frozenset[str], ...]
 
 
 #: Sentences seen by recent questions, keyed by everything their features depend on.
@@ -177,8 +176,7 @@ def _sentence(index: IndexReader, chunk_id: int) -> _Sentence:
         if n is not None:
             around.update(index.chunks[n].tokens)
     text = chunk.text
-    names = names_in(text)
-    holds = (*(bool(p.search(text)) for p in _HOLDS.values()), *map(bool, names))
+    holds = (*(bool(p.search(text)) for p in _HOLDS.values()), *_names_held(text))
     han = len(_HAN.findall(text))
     values = (
         *map(float, holds),
@@ -191,8 +189,16 @@ def _sentence(index: IndexReader, chunk_id: int) -> _Sentence:
     tokens = frozenset(item.tokens)
     if len(_SENTENCES) >= _SENTENCES_MAX:
         _SENTENCES.clear()
-    found = _SENTENCES[key] = _Sentence(tokens, tokens | around, fold(text), holds, values, (before, after), names)
+    found = _SENTENCES[key] = _Sentence(tokens, tokens | around, fold(text), holds, values, (before, after))
     return found
+
+
+def _names_held(text: str) -> tuple[bool, ...]:
+    """Whether ``text`` names a person, a place (jieba's dictionary tags, without its HMM guesses)."""
+    import jieba.posseg
+
+    flags = {pair.flag for pair in jieba.posseg.cut(text, HMM=False)}
+    return tuple(bool(flags.intersection(tags)) for tags in _NAMED.values())
 
 
 def _overlap(question: str, chars: frozenset[str], sentence: str) -> list[float]:
@@ -267,7 +273,7 @@ def candidate_features(index: IndexReader, pool: Pool, *, translated: bool = Tru
     question = set(tokens)
     words = {t for t in tokens if not t.startswith("#")}
     sentences = [_sentence(index, int(c)) for c in pool.candidates]
-    wanted = tuple(asks[kind] for kind in (*_HOLDS, *NAMED))
+    wanted = tuple(asks[kind] for kind in (*_HOLDS, *_NAMED))
     rows = [_candidate_row(s, question, words, wanted) for s in sentences]
     asked, chars = fold(pool.question), frozenset(_HAN.findall(fold(pool.question))) - _ASKING
     overlap = np.array([_overlap(asked, chars, s.folded) for s in sentences], dtype=np.float32).reshape(n, 2)
@@ -279,11 +285,6 @@ def candidate_features(index: IndexReader, pool: Pool, *, translated: bool = Tru
     traits_rows = np.tile(np.array(traits, dtype=np.float32), (n, 1))
     english = translated and traits[0] > 0.5
     rendered = np.stack(_translated_columns(index, pool, english), axis=1).reshape(n, 3)
-    sources = [index.chunks[int(c)].chunk.source for c in pool.candidates]
-    cells = [(s.tokens, s.with_context, s.folded, s.names) for s in sentences]
-    asked_kinds = [kind for kind in (*_HOLDS, *NAMED) if asks[kind]]
-    evidence = evidence_columns(pool, sources, sorted(words), asked_kinds, cells)
-    parts = [traits_rows, legs, around, per_candidate, docs, overlap, rendered, evidence]
-    matrix = np.hstack(parts).astype(np.float32)
+    matrix = np.hstack([traits_rows, legs, around, per_candidate, docs, overlap, rendered]).astype(np.float32)
     assert matrix.shape[1] == len(FEATURE_NAMES)
     return matrix
