@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import lru_cache
 
 import numpy as np
 
 from qa.index import tokenize
-from qa.index.reader import IndexReader, chunks_of
-from qa.index.store import StoredDocument
-from qa.search.retrieval import HOLDS_NUMBER, HOLDS_TIME, Pool, is_label
+from qa.index.reader import IndexReader
+from qa.search.retrieval import Pool
+from qa.search.sentence_facts import HAN_CHAR, HOLDS, NAMED, SentenceFacts, read_neighbours, sentence_facts
 from qa.search.translation import translate
 from qa.text import fold
-from qa.types import Chunk
 
 _ASKS = {
     "number": re.compile(r"多少|几[个家位名次年月天种项所条处栋座倍]|多[大高长远重]|数量|how (?:many|much)|percent"),
@@ -33,17 +30,9 @@ _ASKS = {
     "person": re.compile(r"谁|哪位|何人|什么人|\bwho(?:m|se)?\b"),
     "place": re.compile(r"哪里|哪儿|何处|何地|哪个(?:国家|城市|省|地区)|哪座|在哪|\bwhere\b|which (?:country|city)"),
 }
-_HOLDS = {
-    "number": HOLDS_NUMBER,
-    "time": HOLDS_TIME,
-    "duration": re.compile(r"\d+\s*(?:年|个月|周|天|小时|分钟|秒)|\b\d+\s*(?:years?|months?|days?|hours?|minutes?)\b"),
-}
-#: jieba part-of-speech tags of the answer types a pattern cannot see: a person's or a place's name.
-_NAMED = {"person": ("nr", "nrfg", "nrt"), "place": ("ns",)}
 #: Characters of the question that ask rather than tell (left out of its character overlap).
 _ASKING = frozenset("什么哪谁吗呢多少几是的了在有为何怎样如请问么个")
 _LATIN = re.compile(r"[A-Za-z]")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 QUESTION_FEATURES = (
     "q_english",
@@ -64,7 +53,7 @@ CANDIDATE_FEATURES = (
     "cover_words",
     "cover_context",
     "cover_gain",
-    *(f"holds_{kind}" for kind in (*_HOLDS, *_NAMED)),
+    *(f"holds_{kind}" for kind in (*HOLDS, *NAMED)),
     "type_match",
     "is_label",
     "chars",
@@ -88,16 +77,11 @@ def question_traits(question: str, coverage: float) -> tuple[list[float], dict[s
     """The question's feature values, the answer types it asks for, and its tokens."""
     lowered = question.lower()
     letters = len(_LATIN.findall(question))
-    han = len(_HAN.findall(question))
+    han = len(HAN_CHAR.findall(question))
     asks = {kind: bool(p.search(lowered)) for kind, p in _ASKS.items()}
     tokens = tokenize(question)
     values = [letters / max(1, letters + han), coverage, float(len(tokens)), *map(float, asks.values())]
     return values, asks, tokens
-
-
-@lru_cache(maxsize=8192)
-def _title_tokens(title: str) -> frozenset[str]:
-    return frozenset(tokenize(title))
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -113,22 +97,6 @@ def _legs(pool: Pool) -> list[np.ndarray]:
     best = float(pool.lexical.max(initial=0.0))
     columns += [pool.lexical, pool.lexical / best if best > 0 else np.zeros_like(pool.lexical), _ranks(pool.lexical)]
     return columns
-
-
-def _neighbour_ids(doc: StoredDocument, chunk: Chunk) -> tuple[int | None, int | None]:
-    ids = doc.chunk_ids
-    before = ids[chunk.index - 1] if chunk.index > 0 else None
-    after = ids[chunk.index + 1] if chunk.index + 1 < len(ids) else None
-    return before, after
-
-
-def _read_neighbours(index: IndexReader, chunk_ids: np.ndarray) -> None:
-    """Read the neighbours of the candidates not seen lately in one go (a store read per hit then has them)."""
-    near = []
-    for chunk_id, chunk in zip(chunk_ids.tolist(), chunks_of(index, chunk_ids), strict=True):
-        if (id(index.chunks), chunk_id, chunk) not in _SENTENCES:
-            near += [n for n in _neighbour_ids(index.document(chunk.source), chunk) if n is not None]
-    chunks_of(index, near)
 
 
 def _neighbour_columns(index: IndexReader, pool: Pool, pairs: Sequence[tuple[int | None, int | None]]) -> np.ndarray:
@@ -154,65 +122,6 @@ def _neighbour_columns(index: IndexReader, pool: Pool, pairs: Sequence[tuple[int
     return np.array(rows, dtype=np.float32).reshape(len(pairs), 4)
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    """What a candidate's features need that no question changes: token sets, answer types held, place."""
-
-    tokens: tuple[str, ...]  # distinct; tuples of strings, unlike sets, cost the garbage collector nothing
-    with_context: tuple[str, ...]
-    folded: str
-    holds: tuple[bool, ...]
-    values: tuple[float, ...]
-    neighbours: tuple[int | None, int | None]
-
-
-#: Sentences seen by recent questions, keyed by everything their features depend on.
-_SENTENCES: dict[tuple[object, ...], _Sentence] = {}
-_SENTENCES_MAX = 50_000
-
-
-def _sentence(index: IndexReader, chunk_id: int) -> _Sentence:
-    item = index.chunks[chunk_id]
-    chunk = item.chunk
-    # a changed document is indexed anew, under new chunk ids; another index has other chunks
-    key = (id(index.chunks), chunk_id, chunk)
-    found = _SENTENCES.get(key)
-    if found is not None:
-        return found
-    doc = index.document(chunk.source)
-    before, after = _neighbour_ids(doc, chunk)
-    around = set(_title_tokens(doc.meta.title))
-    for n in (before, after):
-        if n is not None:
-            around.update(index.chunks[n].tokens)
-    text = chunk.text
-    holds = (*(bool(p.search(text)) for p in _HOLDS.values()), *_names_held(text))
-    han = len(_HAN.findall(text))
-    values = (
-        *map(float, holds),
-        float(is_label(text)),
-        float(len(text)),
-        han / max(1, len(text)),
-        float(chunk.index),
-        chunk.index / max(1, len(doc.chunk_ids) - 1),
-    )
-    tokens = set(item.tokens)
-    if len(_SENTENCES) >= _SENTENCES_MAX:
-        _SENTENCES.clear()
-    found = _SENTENCES[key] = _Sentence(
-        tuple(tokens), tuple(tokens | around), fold(text), holds, values, (before, after)
-    )
-    return found
-
-
-def _names_held(text: str) -> tuple[bool, ...]:
-    """Whether ``text`` names a person, a place (jieba's dictionary tags, without its HMM guesses)."""
-    import jieba.posseg
-
-    flags = {pair.flag for pair in jieba.posseg.cut(text, HMM=False)}
-    return tuple(bool(flags.intersection(tags)) for tags in _NAMED.values())
-
-
 def _overlap(question: str, chars: frozenset[str], sentence: str) -> list[float]:
     """The longest run of the (folded) question in the sentence as a share of it; the share of its characters there."""
     if not question:
@@ -222,7 +131,9 @@ def _overlap(question: str, chars: frozenset[str], sentence: str) -> list[float]
     return [match.size / len(question), cover]
 
 
-def _candidate_row(sentence: _Sentence, question: set[str], words: set[str], wanted: tuple[bool, ...]) -> list[float]:
+def _candidate_row(
+    sentence: SentenceFacts, question: set[str], words: set[str], wanted: tuple[bool, ...]
+) -> list[float]:
     """Coverage, answer type, label-ness, length and position of one candidate."""
     coverage = [0.0, 0.0, 0.0, 0.0]
     if question:
@@ -284,11 +195,11 @@ def candidate_features(index: IndexReader, pool: Pool, *, translated: bool = Tru
     traits, asks, tokens = question_traits(pool.question, pool.coverage)
     question = set(tokens)
     words = {t for t in tokens if not t.startswith("#")}
-    _read_neighbours(index, pool.candidates)
-    sentences = [_sentence(index, int(c)) for c in pool.candidates]
-    wanted = tuple(asks[kind] for kind in (*_HOLDS, *_NAMED))
+    read_neighbours(index, pool.candidates)
+    sentences = [sentence_facts(index, int(c)) for c in pool.candidates]
+    wanted = tuple(asks[kind] for kind in (*HOLDS, *NAMED))
     rows = [_candidate_row(s, question, words, wanted) for s in sentences]
-    asked, chars = fold(pool.question), frozenset(_HAN.findall(fold(pool.question))) - _ASKING
+    asked, chars = fold(pool.question), frozenset(HAN_CHAR.findall(fold(pool.question))) - _ASKING
     overlap = np.array([_overlap(asked, chars, s.folded) for s in sentences], dtype=np.float32).reshape(n, 2)
     pairs = [s.neighbours for s in sentences]
     legs = np.stack(_legs(pool), axis=1) if n else np.zeros((0, 15), dtype=np.float32)

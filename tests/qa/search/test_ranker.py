@@ -12,7 +12,7 @@ from embeddings.encoders import FakeEncoder
 from qa.building import build_index
 from qa.engine import Engine, open_engine
 from qa.index import CorpusIndex
-from qa.search import Ranker, RetrievalConfig, Retriever, compose, features, load_ranker
+from qa.search import Ranker, RetrievalConfig, Retriever, compose, load_ranker, sentence_facts
 from qa.search.answerability import ANSWER_FEATURES, answer_features
 from qa.search.features import FEATURE_NAMES, candidate_features
 from qa.search.retrieval import head_of
@@ -75,7 +75,7 @@ def test_every_store_gives_the_same_features(corpus: tuple[Path, CorpusIndex, Fa
     for question in QUESTIONS:
         got = []
         for index in (segmented, memory):
-            features._SENTENCES.clear()  # each store's own reads, not what the other left in the cache
+            sentence_facts._SENTENCES.clear()  # each store's own reads, not what the other left in the cache
             got.append(candidate_features(index, Retriever(index, encoder).pools([question])[0]))
         assert got[0].shape == got[1].shape
         np.testing.assert_allclose(got[0], got[1], atol=1e-5)  # the coverage columns need each sentence's tokens
