@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from api.app import create_app
 from embeddings.encoders import FakeEncoder
@@ -58,3 +60,11 @@ def fake_app(
     docs_dir = write_docs(root / "docs", docs)
     index, _ = build_index([docs_dir], root / "index", encoder, None, backend=config.index_backend, milvus=milvus)
     return create_app(config, Engine(index, encoder, RetrievalConfig()))
+
+
+def ask(client: TestClient, question: str, **body: object) -> dict[str, Any]:
+    """The JSON answer of POST /v1/ask for ``question`` (and ``body``), which must be a 200."""
+    response = client.post("/v1/ask", json={"question": question, **body})
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result

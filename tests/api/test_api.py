@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from qa.search import is_follow_up, resolve, resolve_conversation, subject
 from qa.settings import Settings
-from tests.sample_docs import fake_app
+from tests.sample_docs import ask, fake_app
 
 CORPUS = {
     "park.txt": "上清寺互联网产业园\n2019年3月1日\n上清寺互联网产业园位于重庆市渝中区。该园区2018年新增企业300家。\n",
@@ -35,13 +35,6 @@ def make_app(root: Path, **overrides: object) -> FastAPI:
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     with TestClient(make_app(tmp_path_factory.mktemp("api"))) as test_client:
         yield test_client
-
-
-def ask(client: TestClient, question: str, **body: object) -> dict[str, object]:
-    response = client.post("/v1/ask", json={"question": question, **body})
-    assert response.status_code == 200, response.text
-    result: dict[str, object] = response.json()
-    return result
 
 
 def test_health_and_readiness(client: TestClient) -> None:

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa.settings import IndexBackend
-from tests.sample_docs import fake_app
+from tests.sample_docs import ask, fake_app
 
 CORPUS = {
     "park.txt": "上清寺互联网产业园\n2019年3月1日\n上清寺互联网产业园位于重庆市渝中区。该园区2018年新增企业300家。\n",
@@ -33,13 +33,6 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClien
     app = fake_app(tmp_path, CORPUS, backend=request.param, api_key="s3cret", no_answer_cosine=0.0, max_top_k=20)
     with TestClient(app) as test_client:
         yield test_client
-
-
-def ask(client: TestClient, question: str, **body: object) -> dict[str, Any]:
-    response = client.post("/v1/ask", json={"question": question, **body})
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 def cites_original(client: TestClient, hit: dict[str, Any]) -> bool:
