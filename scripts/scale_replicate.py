@@ -45,11 +45,10 @@ def replicate(src: Path, dest: Path, copies: int, seed: int = 5) -> None:
                     if doc is None:
                         continue
                     rows = np.arange(doc.first, doc.first + doc.count)
-                    chunks, tokens = part.segment.chunks(rows.tolist()), part.segment.tokens(doc.first, doc.count)
                     new_id = f"{doc_id}#{k}"
                     records = [
-                        (replace(c.chunk, source=new_id), t, c.key, c.context_key)
-                        for c, t in zip(chunks, tokens, strict=True)
+                        (replace(c.chunk, source=new_id), c.tokens, c.key, c.context_key)
+                        for c in part.segment.chunks(rows.tolist())
                     ]
                     views = [v.reconstruct(rows) for v in (part.segment.sentence, part.segment.context)]
                     if k:

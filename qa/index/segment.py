@@ -73,7 +73,7 @@ class SegmentChunk:
     chunk: Chunk
     key: str
     context_key: str
-    tokens_json: str = "[]"
+    tokens_json: str
 
     @property
     def tokens(self) -> list[str]:
@@ -270,8 +270,3 @@ class Segment:
         cited = text if cited is None else cited
         chunk = Chunk(source, idx, start, end, text, cited, line, paragraph, tuple(json.loads(heading)), page)
         return SegmentChunk(r, chunk, key, ckey, tokens)
-
-    def tokens(self, first: int, count: int) -> list[list[str]]:
-        """The lexical tokens of rows ``first .. first + count - 1``."""
-        sql = "SELECT tokens FROM chunks WHERE row >= ? AND row < ? ORDER BY row"
-        return [json.loads(t) for (t,) in self._query(sql, (first, first + count))]

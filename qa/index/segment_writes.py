@@ -217,9 +217,7 @@ def _merge_smallest(
             if doc is None:
                 continue
             rows = list(range(doc.first, doc.first + doc.count))
-            chunks = part.segment.chunks(rows)
-            tokens = part.segment.tokens(doc.first, doc.count)
-            records = [(c.chunk, t, c.key, c.context_key) for c, t in zip(chunks, tokens, strict=True)]
+            records = [(c.chunk, c.tokens, c.key, c.context_key) for c in part.segment.chunks(rows)]
             vectors = (
                 part.segment.sentence.reconstruct(np.array(rows)),
                 part.segment.context.reconstruct(np.array(rows)),
