@@ -37,7 +37,7 @@ from qa.settings import Settings  # noqa: E402
 MODELS = ROOT / "qa" / "search" / "models"
 #: Training questions of a language below which the model is not applied to that language.
 MIN_LANGUAGE_QUESTIONS = 100
-#: Feature groups left out one at a time in the ablation.
+#: Feature groups left out one at a time in the ablation: name prefixes (a leading "_": a suffix).
 GROUPS = {
     "leg scores and ranks": ("fused", "dense", "cosine", "context"),
     "bm25": ("bm25",),
@@ -45,11 +45,19 @@ GROUPS = {
     "coverage": ("cover",),
     "answer type": ("asks_", "holds_", "type_match"),
     "label, length, position": ("is_label", "chars", "han_share", "position", "relative_position"),
-    "document": ("doc_", "rank_in_doc"),
+    "document": ("doc_gap", "doc_count", "rank_in_doc", "doc_cosine_gap"),
+    "within the document": ("local_cover", "unique_cover", "doc_cover_gap", "doc_cosine_rank", "doc_own_cosine_gap"),
+    "question-word anchors and character pairs": ("anchor_", "pair_cover"),
     "question overlap (longest run, characters)": ("longest_common", "char_cover"),
     "question": ("q_",),
     "English-to-Chinese terms": ("translated_",),
+    "against the pool's best (gap, rank)": ("_to_best", "_in_pool"),
 }
+
+
+def in_group(name: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether a feature is one of a group's (see GROUPS)."""
+    return any(name.endswith(p) if p.startswith("_") else name.startswith(p) for p in prefixes)
 
 
 def languages(parts: list[Part]) -> list[str]:
@@ -110,7 +118,7 @@ def ablation(sets: dict[str, Pools], full: dict[str, np.ndarray], datasets: set[
     print("\n| features | " + " | ".join(shown) + " |\n|---|" + "---|" * len(shown))
     print("| all | " + " | ".join(f"{np.mean(full[s] == 1):.3f}" for s in shown) + " |")
     for group, prefixes in GROUPS.items():
-        keep = np.array([i for i, n in enumerate(FEATURE_NAMES) if not n.startswith(prefixes)])
+        keep = np.array([i for i, n in enumerate(FEATURE_NAMES) if not in_group(n, prefixes)])
         ranks = held_out(sets, keep, articles=articles, only=datasets)
         print(f"| without {group} | " + " | ".join(f"{np.mean(ranks[s] == 1):.3f}" for s in shown) + " |", flush=True)
 

@@ -18,9 +18,11 @@ import numpy as np
 
 from qa.index import tokenize
 from qa.index.reader import IndexReader
+from qa.search.anchors import ANCHOR_FEATURES, anchor_row, question_anchors
 from qa.search.retrieval import Pool
 from qa.search.sentence_facts import HAN_CHAR, HOLDS, NAMED, SentenceFacts, read_neighbours, sentence_facts
 from qa.search.translation import translate
+from qa.search.within_document import WITHIN_DOCUMENT_FEATURES, within_document_columns
 from qa.text import fold
 
 _ASKS = {
@@ -69,8 +71,17 @@ CANDIDATE_FEATURES = (
     "translated_bm25_ratio",
     "translated_bm25_rank",
     "translated_cover",
+    *ANCHOR_FEATURES,
+    *WITHIN_DOCUMENT_FEATURES,
 )
-FEATURE_NAMES = QUESTION_FEATURES + CANDIDATE_FEATURES
+#: Features also given against the pool: the gap to the pool's best value and the rank in the pool.
+POOL_RELATIVE = ("cover", "cover_words", "cover_context", "char_cover", "longest_common", "anchor_share", "pair_cover")
+FEATURE_NAMES = (
+    QUESTION_FEATURES
+    + CANDIDATE_FEATURES
+    + tuple(f"{name}_{part}" for name in POOL_RELATIVE for part in ("to_best", "in_pool"))
+)
+_RELATIVE_COLUMNS = [len(QUESTION_FEATURES) + CANDIDATE_FEATURES.index(name) for name in POOL_RELATIVE]
 
 
 def question_traits(question: str, coverage: float) -> tuple[list[float], dict[str, bool], list[str]]:
@@ -90,10 +101,14 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def _to_best(values: np.ndarray) -> np.ndarray:
+    return values - values.max(initial=0.0)
+
+
 def _legs(pool: Pool) -> list[np.ndarray]:
     columns = []
     for values in (pool.fused, pool.dense, pool.cosine, pool.context_cosine):
-        columns += [values, values - values.max(initial=0.0), _ranks(values)]
+        columns += [values, _to_best(values), _ranks(values)]
     best = float(pool.lexical.max(initial=0.0))
     columns += [pool.lexical, pool.lexical / best if best > 0 else np.zeros_like(pool.lexical), _ranks(pool.lexical)]
     return columns
@@ -147,8 +162,7 @@ def _candidate_row(
     return [*coverage, *values[:held], float(match), *values[held:]]
 
 
-def _document_columns(index: IndexReader, pool: Pool) -> list[np.ndarray]:
-    sources = [index.chunks[int(c)].chunk.source for c in pool.candidates]
+def _document_columns(sources: Sequence[str], pool: Pool) -> list[np.ndarray]:
     best_fused: dict[str, float] = {}
     best_cos: dict[str, float] = {}
     count: dict[str, int] = {}
@@ -201,14 +215,20 @@ def candidate_features(index: IndexReader, pool: Pool, *, translated: bool = Tru
     rows = [_candidate_row(s, question, words, wanted) for s in sentences]
     asked, chars = fold(pool.question), frozenset(HAN_CHAR.findall(fold(pool.question))) - _ASKING
     overlap = np.array([_overlap(asked, chars, s.folded) for s in sentences], dtype=np.float32).reshape(n, 2)
+    anchors = question_anchors(asked, _ASKING)
+    anchored = np.array([anchor_row(anchors, s.folded) for s in sentences], dtype=np.float32).reshape(n, -1)
     pairs = [s.neighbours for s in sentences]
     legs = np.stack(_legs(pool), axis=1) if n else np.zeros((0, 15), dtype=np.float32)
     per_candidate = np.array(rows, dtype=np.float32).reshape(n, -1)
     around = _neighbour_columns(index, pool, pairs)
-    docs = np.stack(_document_columns(index, pool), axis=1) if n else np.zeros((0, 4), dtype=np.float32)
+    sources = [index.chunks[int(c)].chunk.source for c in pool.candidates]
+    docs = np.stack(_document_columns(sources, pool), axis=1) if n else np.zeros((0, 4), dtype=np.float32)
     traits_rows = np.tile(np.array(traits, dtype=np.float32), (n, 1))
     english = translated and traits[0] > 0.5
     rendered = np.stack(_translated_columns(index, pool, english), axis=1).reshape(n, 3)
-    matrix = np.hstack([traits_rows, legs, around, per_candidate, docs, overlap, rendered]).astype(np.float32)
+    local = within_document_columns(sources, [s.tokens for s in sentences], question, pool.cosine)
+    matrix = np.hstack([traits_rows, legs, around, per_candidate, docs, overlap, rendered, anchored, local])
+    relative = [f(matrix[:, c]) for c in _RELATIVE_COLUMNS for f in (_to_best, _ranks)]
+    matrix = np.hstack([matrix, np.stack(relative, axis=1).reshape(n, -1)]).astype(np.float32)
     assert matrix.shape[1] == len(FEATURE_NAMES)
     return matrix

@@ -62,7 +62,7 @@ HOLDS_TIME = re.compile(
 
 
 def _standardize(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    std = float(reference.std())
+    std = float(reference.std()) if len(reference) else 0.0
     if std < 1e-9:
         return np.zeros_like(values)
     return (values - float(reference.mean())) / std
