@@ -36,8 +36,12 @@ MIN_THRESHOLD_QUESTIONS = 100
 ABSOLUTE = ("best_dense", "best_cosine", "best_context", "mean_dense")
 #: Features constant within a language pair (they choose the model).
 LANGUAGE = ("q_english", "head_han_share")
+#: Surface overlap of the question's own characters with the text: for Chinese questions only (an English
+#: question over Chinese text shares next to none, answerable or not).
+SURFACE = ("best_char_cover", "best_longest_common", "best_anchor_share", "best_pair_cover")
 PAIR_FEATURES = tuple(f for f in ANSWER_FEATURES if f not in LANGUAGE)
-FALLBACK_FEATURES = tuple(f for f in ANSWER_FEATURES if f not in (*ABSOLUTE, "head_han_share"))
+ENGLISH_PAIR_FEATURES = tuple(f for f in PAIR_FEATURES if f not in SURFACE)
+FALLBACK_FEATURES = tuple(f for f in ANSWER_FEATURES if f not in (*ABSOLUTE, *SURFACE, "head_han_share"))
 _BEST_DENSE = ANSWER_FEATURES.index("best_dense")
 
 
@@ -69,7 +73,8 @@ def fit(data: Examples, rows: np.ndarray) -> AnswerabilityModel:
     for pair in sorted(set(data.pair[rows])):
         mine = rows & (data.pair == pair)
         if min((data.y[mine] == 1).sum(), (data.y[mine] == 0).sum()) >= MIN_PAIR_QUESTIONS:
-            pairs[pair] = fit_logistic(data.x[mine], data.y[mine], data.asker[mine], PAIR_FEATURES)
+            columns = ENGLISH_PAIR_FEATURES if pair.startswith("en>") else PAIR_FEATURES
+            pairs[pair] = fit_logistic(data.x[mine], data.y[mine], data.asker[mine], columns)
     return AnswerabilityModel(pairs, fit_logistic(data.x[rows], data.y[rows], data.asker[rows], FALLBACK_FEATURES))
 
 

@@ -3,8 +3,10 @@
 The features only look at the pool's best candidates as a set (best cosines, the margin to the
 next one, how far the best stands above the whole pool; the translation's confidence for an
 English question, how much of the question the best sentences and their neighbourhoods cover,
-whether a sentence holds the answer type asked, the languages of the question and of the head's
-text), so they do not depend on the re-ranker's order. The cosines' level depends on the
+and how much of its own characters, longest run, question-word anchors and character pairs the
+best sentence shares (the surface overlap, read for Chinese questions only), whether a sentence
+holds the answer type asked, the languages of the question and of the head's text), so they do
+not depend on the re-ranker's order. The cosines' level depends on the
 languages (English questions over Chinese text score lower), so there is one model per language
 pair (``models/answerability.json``: per pair the standardization, coefficients and decision
 threshold), trained by ``scripts/train_ranker.py`` on questions asked of their own corpus
@@ -48,6 +50,10 @@ ANSWER_FEATURES = (
     "context_z",
     "translation",
     "head_han_share",
+    "best_char_cover",
+    "best_longest_common",
+    "best_anchor_share",
+    "best_pair_cover",
 )
 _COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
 #: Mean Han share of the head's sentences from which the text counts as Chinese (Chinese corpora hold Latin lines,
@@ -96,6 +102,10 @@ def answer_features(index: IndexReader, pool: Pool, features: np.ndarray | None 
         _z(pool.context_cosine),
         pool.translation,
         float(rows[:, _COLUMN["han_share"]].mean()),
+        top("char_cover"),
+        top("longest_common"),
+        top("anchor_share"),
+        top("pair_cover"),
     ]
     return np.array(values, dtype=np.float32)
 

@@ -106,3 +106,16 @@ def test_the_heads_text_language_is_measured_on_the_pool(tmp_path: Path) -> None
             pool = Retriever(index, encoder).pools(["How many engineers does the plant employ?"])[0]
             pairs.append(language_pair(answer_features(index, pool)))
     assert pairs == ["en>zh", "en>en"]
+
+
+def test_the_surface_overlap_of_a_question_with_the_text_is_measured(tmp_path: Path) -> None:
+    (tmp_path / "zh.txt").write_text("该电站2020年发电120兆瓦。电站雇用了45名工程师。\n", encoding="utf-8")
+    encoder = FakeEncoder()
+    with EmbeddingCache(tmp_path / "cache.sqlite") as cache:
+        index, _ = build_index([tmp_path / "zh.txt"], tmp_path / "index", encoder, cache)
+        retriever = Retriever(index, encoder)
+        pools = retriever.pools(["电站雇用了多少名工程师？", "火山何时喷发？"])
+        asked, unrelated = (answer_features(index, pool) for pool in pools)
+    for name in ("best_char_cover", "best_longest_common", "best_pair_cover"):
+        column = ANSWER_FEATURES.index(name)
+        assert asked[column] > unrelated[column] >= 0.0

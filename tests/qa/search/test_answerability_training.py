@@ -10,7 +10,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 
 from answerability_data import XQUAD_FOLDS, Examples, folds
-from answerability_training import FALLBACK_FEATURES, fit
+from answerability_training import FALLBACK_FEATURES, SURFACE, fit
 
 from qa.search.answerability import ANSWER_FEATURES
 
@@ -60,3 +60,11 @@ def test_each_language_pair_gets_a_model_and_its_threshold_flags_few_of_its_answ
         answerable = data.x[(data.pair == pair) & (data.y == 1)]
         flagged = np.mean([model.unanswerable(row) for row in answerable])
         assert 0.0 < flagged <= 0.05
+
+
+def test_surface_overlap_judges_chinese_questions_only() -> None:
+    data = _examples()
+    model = fit(data, np.ones(len(data.y), dtype=bool))
+    assert set(SURFACE) <= set(model.pairs["zh>zh"].columns)
+    assert not set(SURFACE) & set(model.pairs["en>zh"].columns)
+    assert not set(SURFACE) & set(model.fallback.columns)
