@@ -76,6 +76,8 @@ def load_examples(work: Path, names: list[str]) -> Examples:
         data = np.load(work / "pools" / f"{asked}__over__{corpus}.npz")
         articles = _articles(asked, data["rows"])
         parts.append((data["answer"], 0, DATASET.get(asked, "seed"), DATASET[corpus], asked not in DATASET, articles))
+    if any(p[0].shape[1] != len(ANSWER_FEATURES) for p in parts):
+        raise SystemExit(f"{work / 'pools'}: pools of another answerability feature set; dump them again (--dump)")
     x = np.concatenate([p[0] for p in parts])
 
     def column(i: int) -> np.ndarray:

@@ -41,7 +41,8 @@ MIN_LANGUAGE_QUESTIONS = 100
 GROUPS = {
     "leg scores and ranks": ("fused", "dense", "cosine", "context"),
     "bm25": ("bm25",),
-    "neighbours": ("prev_", "next_"),
+    "neighbours (their BM25, cosine and coverage)": ("prev_", "next_"),
+    "what the sentence adds, opening reference": ("novel_", "opens_reference"),
     "coverage": ("cover",),
     "answer type": ("asks_", "holds_", "type_match"),
     "label, length, position": ("is_label", "chars", "han_share", "position", "relative_position"),

@@ -19,6 +19,7 @@ import numpy as np
 from qa.index import tokenize
 from qa.index.reader import IndexReader
 from qa.search.anchors import ANCHOR_FEATURES, anchor_row, question_anchors
+from qa.search.discourse import DISCOURSE_FEATURES, discourse_columns
 from qa.search.retrieval import Pool
 from qa.search.sentence_facts import HAN_CHAR, HOLDS, NAMED, SentenceFacts, read_neighbours, sentence_facts
 from qa.search.translation import translate
@@ -73,6 +74,7 @@ CANDIDATE_FEATURES = (
     "translated_cover",
     *ANCHOR_FEATURES,
     *WITHIN_DOCUMENT_FEATURES,
+    *DISCOURSE_FEATURES,
 )
 #: Features also given against the pool: the gap to the pool's best value and the rank in the pool.
 POOL_RELATIVE = ("cover", "cover_words", "cover_context", "char_cover", "longest_common", "anchor_share", "pair_cover")
@@ -227,7 +229,8 @@ def candidate_features(index: IndexReader, pool: Pool, *, translated: bool = Tru
     english = translated and traits[0] > 0.5
     rendered = np.stack(_translated_columns(index, pool, english), axis=1).reshape(n, 3)
     local = within_document_columns(sources, [s.tokens for s in sentences], question, pool.cosine)
-    matrix = np.hstack([traits_rows, legs, around, per_candidate, docs, overlap, rendered, anchored, local])
+    added = discourse_columns(index, sentences, question)
+    matrix = np.hstack([traits_rows, legs, around, per_candidate, docs, overlap, rendered, anchored, local, added])
     relative = [f(matrix[:, c]) for c in _RELATIVE_COLUMNS for f in (_to_best, _ranks)]
     matrix = np.hstack([matrix, np.stack(relative, axis=1).reshape(n, -1)]).astype(np.float32)
     assert matrix.shape[1] == len(FEATURE_NAMES)

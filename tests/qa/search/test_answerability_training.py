@@ -6,10 +6,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 
-from answerability_data import XQUAD_FOLDS, Examples, folds
+from answerability_data import XQUAD_FOLDS, Examples, folds, load_examples
 from answerability_training import FALLBACK_FEATURES, SURFACE, fit
 
 from qa.search.answerability import ANSWER_FEATURES
@@ -68,3 +69,12 @@ def test_surface_overlap_judges_chinese_questions_only() -> None:
     assert set(SURFACE) <= set(model.pairs["zh>zh"].columns)
     assert not set(SURFACE) & set(model.pairs["en>zh"].columns)
     assert not set(SURFACE) & set(model.fallback.columns)
+
+
+def test_pools_of_another_feature_set_are_refused_with_a_plain_message(tmp_path: Path) -> None:
+    (tmp_path / "pools").mkdir()
+    older = np.zeros((3, len(ANSWER_FEATURES) - 4), dtype=np.float32)
+    np.savez_compressed(tmp_path / "pools" / "seed_dev.npz", answer=older)
+    np.savez_compressed(tmp_path / "pools" / "unanswerable_seed__over__seed_dev.npz", answer=older, rows=np.arange(3))
+    with pytest.raises(SystemExit, match="dump them again"):
+        load_examples(tmp_path, ["seed_dev"])
