@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from qa.index.reader import IndexReader
 from qa.search.sentence_facts import SentenceFacts
 
 DISCOURSE_FEATURES = ("novel_words", "novel_share", "opens_reference", "prev_cover", "next_cover")
@@ -27,16 +26,13 @@ def _words(tokens: Iterable[str]) -> set[str]:
     return {t for t in tokens if not t.startswith("#")}
 
 
-def discourse_columns(index: IndexReader, sentences: Sequence[SentenceFacts], question: set[str]) -> np.ndarray:
+def discourse_columns(sentences: Sequence[SentenceFacts], question: set[str]) -> np.ndarray:
     """:data:`DISCOURSE_FEATURES` per candidate (``question``: the question's tokens)."""
     asked = _words(question)
     rows = np.zeros((len(sentences), len(DISCOURSE_FEATURES)), dtype=np.float32)
     for i, s in enumerate(sentences):
         words = _words(s.tokens)
         novel = words - asked
-        covers = [
-            len(question.intersection(index.chunks[n].tokens)) / len(question) if n is not None and question else 0.0
-            for n in s.neighbours
-        ]
+        covers = [len(question.intersection(near)) / len(question) if question else 0.0 for near in s.neighbour_tokens]
         rows[i] = (len(novel), len(novel) / len(words) if words else 0.0, s.folded.startswith(REFERENCES), *covers)
     return rows

@@ -229,7 +229,7 @@ def candidate_features(index: IndexReader, pool: Pool, *, translated: bool = Tru
     english = translated and traits[0] > 0.5
     rendered = np.stack(_translated_columns(index, pool, english), axis=1).reshape(n, 3)
     local = within_document_columns(sources, [s.tokens for s in sentences], question, pool.cosine)
-    added = discourse_columns(index, sentences, question)
+    added = discourse_columns(sentences, question)
     matrix = np.hstack([traits_rows, legs, around, per_candidate, docs, overlap, rendered, anchored, local, added])
     relative = [f(matrix[:, c]) for c in _RELATIVE_COLUMNS for f in (_to_best, _ranks)]
     matrix = np.hstack([matrix, np.stack(relative, axis=1).reshape(n, -1)]).astype(np.float32)

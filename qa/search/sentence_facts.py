@@ -1,6 +1,6 @@
 """What the re-ranker's features know of one indexed sentence whatever the question is.
 
-Its tokens alone and with its neighbours' and its title's, the answer types it holds (numbers,
+Its tokens alone, each neighbour's, and all of them with its title's, the answer types it holds (numbers,
 dates, durations by pattern; names of people and places by jieba's dictionary tags), whether it
 is a label, its length, share of Han characters and place in its document. They are computed
 once a sentence and kept for the sentences of recent questions (per index).
@@ -42,6 +42,7 @@ class SentenceFacts:
     holds: tuple[bool, ...]
     values: tuple[float, ...]
     neighbours: tuple[int | None, int | None]
+    neighbour_tokens: tuple[tuple[str, ...], tuple[str, ...]]  # distinct; () where there is no neighbour
 
 
 #: Sentences seen by recent questions, keyed by everything their features depend on.
@@ -61,9 +62,9 @@ def sentence_facts(index: IndexReader, chunk_id: int) -> SentenceFacts:
     doc = index.document(chunk.source)
     before, after = _neighbour_ids(doc, chunk)
     around = set(_title_tokens(doc.meta.title))
-    for n in (before, after):
-        if n is not None:
-            around.update(index.chunks[n].tokens)
+    near = tuple(tuple(set(index.chunks[n].tokens)) if n is not None else () for n in (before, after))
+    for tokens_near in near:
+        around.update(tokens_near)
     text = chunk.text
     holds = (*(bool(p.search(text)) for p in HOLDS.values()), *_names_held(text))
     han = len(HAN_CHAR.findall(text))
@@ -79,7 +80,7 @@ def sentence_facts(index: IndexReader, chunk_id: int) -> SentenceFacts:
     if len(_SENTENCES) >= _SENTENCES_MAX:
         _SENTENCES.clear()
     found = _SENTENCES[key] = SentenceFacts(
-        tuple(tokens), tuple(tokens | around), fold(text), holds, values, (before, after)
+        tuple(tokens), tuple(tokens | around), fold(text), holds, values, (before, after), (near[0], near[1])
     )
     return found
 
