@@ -40,6 +40,16 @@ DATASET = {
     "xquad_en_over_xquad_zh": "xquad",
     "xquad_en": "xquad",
 }
+
+
+def article_half(source: str) -> str | None:
+    """ "even" or "odd": the half of XQuAD's articles a ``xquad_AA_PP`` passage is from (None for another source)."""
+    parts = source.split("_")
+    if len(parts) != 3 or parts[0] != "xquad" or not parts[1].isdigit():
+        return None
+    return "odd" if int(parts[1]) % 2 else "even"
+
+
 #: Questions the seed corpus cannot answer (a test of "no source found" only).
 UNANSWERABLE_SEED = ROOT / "eval" / "unanswerable_seed_questions.txt"
 

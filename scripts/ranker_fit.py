@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from bench_sets import article_half
 
 from qa.search.features import FEATURE_NAMES
 
@@ -67,7 +68,7 @@ def units(dataset: str, pools: Pools, articles: bool) -> np.ndarray:
     """The held-out unit of each question of a set of ``dataset`` (see the module docstring)."""
     if not (articles and dataset == "xquad"):
         return np.full(len(pools.sizes), dataset)
-    return np.array([f"xquad-{'odd' if int(s.split('_')[1]) % 2 else 'even'}" for s in pools.sources])
+    return np.array([f"xquad-{article_half(s)}" for s in pools.sources])
 
 
 #: Training questions: a set's pools and which of its questions to use.

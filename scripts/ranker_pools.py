@@ -19,7 +19,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_sets import DATASET, SETS, UNANSWERABLE_SEED, QueryCachingEncoder  # noqa: E402
+from bench_sets import DATASET, SETS, UNANSWERABLE_SEED, QueryCachingEncoder, article_half  # noqa: E402
+from language_shift import held_out_shifts  # noqa: E402
 
 from embeddings.cache import EmbeddingCache  # noqa: E402
 from embeddings.encoders import Encoder  # noqa: E402
@@ -29,7 +30,7 @@ from qa.runs.evaluation import MAX_CITED_CHARS, Gold, read_gold  # noqa: E402
 from qa.search.answerability import answer_features  # noqa: E402
 from qa.search.features import candidate_features  # noqa: E402
 from qa.search.ranker import DEPTH  # noqa: E402
-from qa.search.retrieval import Retriever, head_of  # noqa: E402
+from qa.search.retrieval import Pool, Retriever, head_of  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 #: Questions of a set asked of another corpus (a fixed, seeded sample).
@@ -55,11 +56,31 @@ def is_correct(index: CorpusIndex, chunk_id: int, gold: Gold) -> bool:
     return any(chunk.start <= a and b <= chunk.end for a, b in gold.spans)
 
 
-def dump_own(name: str, index: CorpusIndex, encoder: Encoder, work: Path) -> None:
+#: Per half of XQuAD's articles, the English questions' shift measured without that half (language_shift.py).
+Shifts = dict[str, np.ndarray]
+
+
+def held_out_pools(
+    retriever: Retriever, questions: list[str], vectors: np.ndarray, halves: list[str | None], shifts: Shifts
+) -> list[Pool]:
+    """The pools of ``questions``; those of a half of XQuAD's articles under the shift that never saw that half."""
+    pools: list[Pool | None] = [None] * len(questions)
+    shipped = retriever.english_shift
+    for half in (None, "even", "odd"):
+        chosen = [i for i, h in enumerate(halves) if h == half]
+        retriever.english_shift = shipped if half is None else shifts[half]
+        for i, pool in zip(chosen, retriever.pools([questions[i] for i in chosen], vectors[chosen]), strict=True):
+            pools[i] = pool
+    retriever.english_shift = shipped
+    return [p for p in pools if p is not None]
+
+
+def dump_own(name: str, index: CorpusIndex, encoder: Encoder, work: Path, shifts: Shifts) -> None:
     """Features, labels and answerability features of a set's questions over its own corpus."""
     gold = read_gold(SETS[name][1])
     questions = [g.question for g in gold]
-    pools = Retriever(index, encoder).pools(questions, query_vectors(questions, encoder))
+    halves = [article_half(g.source) for g in gold]
+    pools = held_out_pools(Retriever(index, encoder), questions, query_vectors(questions, encoder), halves, shifts)
     features, labels, sizes, answer, fused_rank = [], [], [], [], []
     for item, pool in zip(gold, pools, strict=True):
         head = head_of(pool, DEPTH)
@@ -81,22 +102,27 @@ def dump_own(name: str, index: CorpusIndex, encoder: Encoder, work: Path) -> Non
     )
 
 
-def questions_of(name: str) -> list[str]:
-    """A set's questions ('unanswerable_seed' is the seed corpus's list of questions it cannot answer)."""
+def questions_of(name: str) -> tuple[list[str], list[str | None]]:
+    """A set's questions and the half of XQuAD's articles each is from ('unanswerable_seed': the seed corpus's list
+    of questions it cannot answer)."""
     if name == "unanswerable_seed":
-        return [q.strip() for q in UNANSWERABLE_SEED.read_text(encoding="utf-8").splitlines() if q.strip()]
-    return [g.question for g in read_gold(SETS[name][1])]
+        found = [q.strip() for q in UNANSWERABLE_SEED.read_text(encoding="utf-8").splitlines() if q.strip()]
+        return found, [None] * len(found)
+    gold = read_gold(SETS[name][1])
+    return [g.question for g in gold], [article_half(g.source) for g in gold]
 
 
-def dump_cross(questions_from: str, corpus_of: str, index: CorpusIndex, encoder: Encoder, work: Path) -> None:
+def dump_cross(
+    questions_from: str, corpus_of: str, index: CorpusIndex, encoder: Encoder, work: Path, shifts: Shifts
+) -> None:
     """Answerability features of a seeded sample of one set's questions asked of another set's corpus."""
-    questions = questions_of(questions_from)
+    questions, halves = questions_of(questions_from)
     vectors = query_vectors(questions, encoder)
     pick = np.arange(len(questions))
     if len(questions) > CROSS_SAMPLE:
         pick = np.sort(np.random.default_rng(17).choice(len(questions), CROSS_SAMPLE, replace=False))
-        questions, vectors = [questions[i] for i in pick], vectors[pick]
-    pools = Retriever(index, encoder).pools(questions, vectors)
+        questions, vectors, halves = [questions[i] for i in pick], vectors[pick], [halves[i] for i in pick]
+    pools = held_out_pools(Retriever(index, encoder), questions, vectors, halves, shifts)
     answer = np.stack([answer_features(index, pool) for pool in pools])
     np.savez_compressed(work / "pools" / f"{questions_from}__over__{corpus_of}.npz", answer=answer, rows=pick)
 
@@ -119,11 +145,12 @@ def dump_all(names: list[str], work: Path, settings: Settings, *, keep: bool = F
     with open_cache(settings) as cache:
         encoder = QueryCachingEncoder(open_encoder(settings), cache)
         indexes = {name: set_index(name, work, encoder, cache) for name in names}
+        shifts = held_out_shifts(encoder)
         for name in names:
             if not (keep and (pools / f"{name}.npz").is_file()):
                 print(f"pools of {name}", flush=True)
-                dump_own(name, indexes[name], encoder, work)
+                dump_own(name, indexes[name], encoder, work, shifts)
         for asked, corpus in cross_pairs(names):
             if not (keep and (pools / f"{asked}__over__{corpus}.npz").is_file()):
                 print(f"pools of {asked} over {corpus}", flush=True)
-                dump_cross(asked, corpus, indexes[corpus], encoder, work)
+                dump_cross(asked, corpus, indexes[corpus], encoder, work, shifts)

@@ -73,7 +73,13 @@ def _margin(values: np.ndarray) -> float:
 
 
 def answer_features(index: IndexReader, pool: Pool, features: np.ndarray | None = None) -> np.ndarray:
-    """The answerability features of one pool (``features``: its candidate features, when computed)."""
+    """The answerability features of one pool (``features``: its candidate features, when computed).
+
+    A pool searched with the language shift is judged by the pool of its vector as encoded: the
+    shift lifts every cosine, answerable or not.
+    """
+    if pool.encoded is not None:
+        pool, features = pool.encoded, None
     if not len(pool.candidates):
         return np.zeros(len(ANSWER_FEATURES), dtype=np.float32)
     head = head_of(pool, HEAD)

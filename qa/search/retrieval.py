@@ -21,6 +21,7 @@ import numpy as np
 from embeddings import Encoder
 from qa.index import tokenize
 from qa.index.reader import DenseView, IndexReader, chunks_of
+from qa.search.crosslingual import FOREIGN_COVERAGE, english_shift, moved_query
 from qa.search.translation import is_english, rendered
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -38,6 +39,7 @@ class RetrievalConfig:
     answer_type_weight: float = 0.3
     label_penalty: float = 1.0
     translated_weight: float = 0.5
+    language_shift: bool = True
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,9 @@ class Pool:
     ``cosine``/``context_cosine`` are the cosines of the sentence alone and in context. For an
     English question over text it hardly matches word for word, ``translated`` is the BM25 score
     of each candidate for the question's Chinese renderings and ``translation`` the share of its
-    content words rendered (None and 0 otherwise).
+    content words rendered (None and 0 otherwise). For an English question whose query vector
+    was moved by the language shift (:mod:`qa.search.crosslingual`), ``encoded`` is the pool the
+    vector as encoded gives (what "no source found" and the cosine thresholds were measured on).
     """
 
     question: str
@@ -116,6 +120,7 @@ class Pool:
     coverage: float
     translated: np.ndarray | None = None
     translation: float = 0.0
+    encoded: Pool | None = None
 
 
 class Reranker(Protocol):
@@ -142,6 +147,8 @@ class Retriever:
         self.encoder = encoder
         self.config = config or RetrievalConfig()
         self.reranker = reranker
+        #: Taken from the query vector of an English question over text in another language (None: kept as is).
+        self.english_shift = english_shift(index.model_id) if self.config.language_shift else None
 
     def search_many(self, questions: Sequence[str], k: int = 10) -> list[list[Scored]]:
         """Ranked candidates for each question (queries are encoded in one batch)."""
@@ -164,9 +171,12 @@ class Retriever:
             tail = pool.fused[depth:] - pool.fused[depth - 1] + float(head.min()) - 1.0
             scores = np.concatenate([head, tail]).astype(np.float32)
         order = np.argsort(-scores, kind="stable")[:k]
+        dense = pool.dense[order]
+        if pool.encoded is not None and pool.encoded.query is not None:  # thresholds know the vector as encoded
+            dense = self._dense(*self._cosines(pool.candidates[order], pool.encoded.query))
         return [
-            Scored(int(pool.candidates[i]), float(scores[i]), float(pool.dense[i]), float(pool.lexical[i]))
-            for i in order
+            Scored(int(pool.candidates[i]), float(scores[i]), float(d), float(pool.lexical[i]))
+            for i, d in zip(order, dense, strict=True)
         ]
 
     def _dense_candidates(self, qvec: np.ndarray) -> np.ndarray:
@@ -199,10 +209,10 @@ class Retriever:
     ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None, float]:
         """(top chunk ids, their BM25 scores, the terms, confidence) for an English question's Chinese renderings.
 
-        Only in hybrid mode, and when the index matches under 75% of the question's own tokens.
+        Only in hybrid mode, and when the index matches under FOREIGN_COVERAGE of the question's own tokens.
         """
         nothing = (np.array([], np.int64), np.array([], np.float32), None, 0.0)
-        if self.config.mode != "hybrid" or not self.config.translated_weight or coverage >= 0.75:
+        if self.config.mode != "hybrid" or not self.config.translated_weight or coverage >= FOREIGN_COVERAGE:
             return nothing
         groups, share = rendered(question) if is_english(question) else ([], 0.0)
         if not groups:
@@ -211,20 +221,29 @@ class Retriever:
         ids, scores = self.index.lexical.top(terms, self.config.candidates)
         return ids, scores, terms, share
 
-    def _pool(self, question: str, qvec: np.ndarray | None) -> Pool:
+    def _coverage(self, question: str) -> float:
+        tokens = tokenize(question)
+        return len(self.index.lexical.known(tokens)) / len(tokens) if tokens else 0.0
+
+    def _pool(self, question: str, qvec: np.ndarray | None, *, shift: bool = True) -> Pool:
         cfg = self.config
         index = self.index
-        dense_ids = self._dense_candidates(qvec) if qvec is not None else np.array([], np.int64)
         lex_ids, lex_top, tokens, coverage = (
             self._lexical_candidates(question)
             if cfg.mode != "dense"
             else (np.array([], np.int64), np.array([], np.float32), None, 0.0)
         )
+        encoded = qvec
+        if shift and qvec is not None and self.english_shift is not None and is_english(question):
+            known = coverage if tokens is not None else self._coverage(question)
+            qvec = moved_query(qvec, self.english_shift, known)
+        unshifted = None if qvec is encoded else self._pool(question, encoded, shift=False)
+        dense_ids = self._dense_candidates(qvec) if qvec is not None else np.array([], np.int64)
         trans_ids, trans_top, terms, translation = self._translated_candidates(question, coverage)
         candidates = np.unique(np.concatenate([dense_ids, lex_ids, trans_ids])).astype(np.int64)
         empty = np.zeros(len(candidates), dtype=np.float32)
         cosine, context = self._cosines(candidates, qvec) if qvec is not None else (empty, empty)
-        dense = (cosine + cfg.context_weight * context) / (1.0 + cfg.context_weight)
+        dense = self._dense(cosine, context)
         lexical = index.lexical.score(tokens, candidates) if tokens is not None else empty
         fused: np.ndarray = np.zeros(len(candidates), dtype=np.float32)
         if qvec is not None:
@@ -245,7 +264,11 @@ class Retriever:
         o = np.argsort(-fused, kind="stable")
         ordered = (candidates[o], fused[o], dense[o], cosine[o], context[o], lexical[o])
         in_order = None if translated is None else translated[o]
-        return Pool(question, qvec, *ordered, tokens, coverage, in_order, translation)
+        return Pool(question, qvec, *ordered, tokens, coverage, in_order, translation, unshifted)
+
+    def _dense(self, cosine: np.ndarray, context: np.ndarray) -> np.ndarray:
+        weight = self.config.context_weight
+        return (cosine + weight * context) / (1.0 + weight)
 
     def _with_passage(self, sources: list[str], fused: np.ndarray) -> np.ndarray:
         """Add a share of the best score of each candidate's paragraph neighbourhood and document."""

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.cache import EmbeddingCache
 from embeddings.encoders import FakeEncoder
 from qa.building import build_index
 from qa.engine import Engine
@@ -18,6 +17,7 @@ from qa.index.lexical import RowLexical
 from qa.search import compose
 from qa.search.retrieval import RetrievalConfig, answer_type_bonus, is_label, lexical_trust
 from qa.text import fold
+from tests.qa.search.fake_index import fake_index
 
 CORPUS = {
     "park.txt": (
@@ -46,13 +46,7 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def index_and_encoder(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, FakeEncoder]:
-    root = tmp_path_factory.mktemp("corpus")
-    for name, text in CORPUS.items():
-        (root / name).write_text(text, encoding="utf-8")
-    encoder = FakeEncoder()
-    with EmbeddingCache(root.parent / "cache.sqlite") as cache:
-        index, _ = build_index([root], root.parent / "index", encoder, cache)
-    return index, encoder
+    return fake_index(tmp_path_factory.mktemp("retrieval"), CORPUS)
 
 
 def _recall_at_1(index: object, encoder: FakeEncoder, config: RetrievalConfig) -> float:
