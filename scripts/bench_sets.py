@@ -50,6 +50,11 @@ def article_half(source: str) -> str | None:
     return "odd" if int(parts[1]) % 2 else "even"
 
 
+def query_vectors(questions: list[str], encoder: Encoder) -> np.ndarray:
+    """Query vectors of ``questions``, 64 at a time."""
+    return np.concatenate([encoder.encode_queries(questions[i : i + 64]) for i in range(0, len(questions), 64)])
+
+
 #: Questions the seed corpus cannot answer (a test of "no source found" only).
 UNANSWERABLE_SEED = ROOT / "eval" / "unanswerable_seed_questions.txt"
 

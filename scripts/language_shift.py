@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_sets import SETS, QueryCachingEncoder, article_half  # noqa: E402
+from bench_sets import SETS, QueryCachingEncoder, article_half, query_vectors  # noqa: E402
 
 from embeddings.atomic import atomic_write_text  # noqa: E402
 from embeddings.encoders import Encoder  # noqa: E402
@@ -35,10 +35,6 @@ from qa.settings import Settings  # noqa: E402
 ENGLISH = "xquad_en"
 CHINESE = ("cmrc2018_dev", "drcd_dev")
 TARGET = ROOT / "qa" / "search" / "models" / SHIFT_FILE
-
-
-def _vectors(encoder: Encoder, questions: list[str]) -> np.ndarray:
-    return np.concatenate([encoder.encode_queries(questions[i : i + 64]) for i in range(0, len(questions), 64)])
 
 
 def _english(half_left_out: str | None = None) -> list[str]:
@@ -55,14 +51,14 @@ def _chinese() -> list[str]:
 
 def held_out_shifts(encoder: Encoder) -> dict[str, np.ndarray]:
     """Per half of XQuAD's articles ("even", "odd"), the shift measured without that half's English questions."""
-    chinese = _vectors(encoder, _chinese())
-    return {half: language_shift(_vectors(encoder, _english(half)), chinese) for half in ("even", "odd")}
+    chinese = query_vectors(_chinese(), encoder)
+    return {half: language_shift(query_vectors(_english(half), encoder), chinese) for half in ("even", "odd")}
 
 
 def measure(encoder: Encoder) -> dict[str, object]:
     """The shipped file's entry for ``encoder``'s model: the shift and the questions it was measured on."""
     english, chinese = _english(), _chinese()
-    shift = language_shift(_vectors(encoder, english), _vectors(encoder, chinese))
+    shift = language_shift(query_vectors(english, encoder), query_vectors(chinese, encoder))
     return {
         "english_minus_chinese": [round(float(x), 6) for x in shift],
         "english_questions": {ENGLISH: len(english)},

@@ -19,7 +19,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_sets import DATASET, SETS, UNANSWERABLE_SEED, QueryCachingEncoder, article_half  # noqa: E402
+from bench_sets import DATASET, SETS, UNANSWERABLE_SEED, QueryCachingEncoder, article_half, query_vectors  # noqa: E402
 from language_shift import held_out_shifts  # noqa: E402
 
 from embeddings.cache import EmbeddingCache  # noqa: E402
@@ -41,11 +41,6 @@ def set_index(name: str, work: Path, encoder: Encoder, cache: EmbeddingCache) ->
     """The index of a set's corpus (built or updated in WORK/<set>/index)."""
     index, _ = build_index([SETS[name][0]], work / name / "index", encoder, cache)
     return index
-
-
-def query_vectors(questions: list[str], encoder: Encoder) -> np.ndarray:
-    """Query vectors of ``questions``, 64 at a time."""
-    return np.concatenate([encoder.encode_queries(questions[i : i + 64]) for i in range(0, len(questions), 64)])
 
 
 def is_correct(index: CorpusIndex, chunk_id: int, gold: Gold) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 import numpy as np
 
@@ -123,6 +123,19 @@ class Pool:
     encoded: Pool | None = None
 
 
+class _LexicalLegs(NamedTuple):
+    """A question's lexical candidates and its translated terms' candidates (whatever its query vector)."""
+
+    ids: np.ndarray
+    top: np.ndarray
+    tokens: tuple[str, ...] | None
+    coverage: float
+    translated_ids: np.ndarray
+    translated_top: np.ndarray
+    terms: tuple[str, ...] | None
+    translation: float
+
+
 class Reranker(Protocol):
     """Re-scores the head of a pool (see :mod:`qa.search.ranker`)."""
 
@@ -225,21 +238,29 @@ class Retriever:
         tokens = tokenize(question)
         return len(self.index.lexical.known(tokens)) / len(tokens) if tokens else 0.0
 
-    def _pool(self, question: str, qvec: np.ndarray | None, *, shift: bool = True) -> Pool:
-        cfg = self.config
-        index = self.index
-        lex_ids, lex_top, tokens, coverage = (
+    def _pool(self, question: str, qvec: np.ndarray | None) -> Pool:
+        legs = self._lexical_legs(question)
+        if qvec is None or self.english_shift is None or not is_english(question):
+            return self._fused(question, qvec, legs)
+        known = legs.coverage if legs.tokens is not None else self._coverage(question)
+        moved = moved_query(qvec, self.english_shift, known)
+        encoded = None if moved is qvec else self._fused(question, qvec, legs)
+        return self._fused(question, moved, legs, encoded)
+
+    def _lexical_legs(self, question: str) -> _LexicalLegs:
+        ids, top, tokens, coverage = (
             self._lexical_candidates(question)
-            if cfg.mode != "dense"
+            if self.config.mode != "dense"
             else (np.array([], np.int64), np.array([], np.float32), None, 0.0)
         )
-        encoded = qvec
-        if shift and qvec is not None and self.english_shift is not None and is_english(question):
-            known = coverage if tokens is not None else self._coverage(question)
-            qvec = moved_query(qvec, self.english_shift, known)
-        unshifted = None if qvec is encoded else self._pool(question, encoded, shift=False)
+        translated_ids, translated_top, terms, translation = self._translated_candidates(question, coverage)
+        return _LexicalLegs(ids, top, tokens, coverage, translated_ids, translated_top, terms, translation)
+
+    def _fused(self, question: str, qvec: np.ndarray | None, legs: _LexicalLegs, encoded: Pool | None = None) -> Pool:
+        cfg = self.config
+        index = self.index
+        lex_ids, lex_top, tokens, coverage, trans_ids, trans_top, terms, translation = legs
         dense_ids = self._dense_candidates(qvec) if qvec is not None else np.array([], np.int64)
-        trans_ids, trans_top, terms, translation = self._translated_candidates(question, coverage)
         candidates = np.unique(np.concatenate([dense_ids, lex_ids, trans_ids])).astype(np.int64)
         empty = np.zeros(len(candidates), dtype=np.float32)
         cosine, context = self._cosines(candidates, qvec) if qvec is not None else (empty, empty)
@@ -264,7 +285,7 @@ class Retriever:
         o = np.argsort(-fused, kind="stable")
         ordered = (candidates[o], fused[o], dense[o], cosine[o], context[o], lexical[o])
         in_order = None if translated is None else translated[o]
-        return Pool(question, qvec, *ordered, tokens, coverage, in_order, translation, unshifted)
+        return Pool(question, qvec, *ordered, tokens, coverage, in_order, translation, encoded)
 
     def _dense(self, cosine: np.ndarray, context: np.ndarray) -> np.ndarray:
         weight = self.config.context_weight
