@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from qa.search.sentence_facts import SentenceFacts
+from qa.search.sentence_facts import SentenceFacts, covered
 
 DISCOURSE_FEATURES = ("novel_words", "novel_share", "opens_reference", "prev_cover", "next_cover")
 #: Openings that refer back to what the sentence before named (folded text).
@@ -33,6 +33,6 @@ def discourse_columns(sentences: Sequence[SentenceFacts], question: set[str]) ->
     for i, s in enumerate(sentences):
         words = _words(s.tokens)
         novel = words - asked
-        covers = [len(question.intersection(near)) / len(question) if question else 0.0 for near in s.neighbour_tokens]
+        covers = [covered(question, near) for near in s.neighbour_tokens]
         rows[i] = (len(novel), len(novel) / len(words) if words else 0.0, s.folded.startswith(REFERENCES), *covers)
     return rows

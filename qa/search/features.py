@@ -21,7 +21,7 @@ from qa.index.reader import IndexReader
 from qa.search.anchors import ANCHOR_FEATURES, anchor_row, question_anchors
 from qa.search.discourse import DISCOURSE_FEATURES, discourse_columns
 from qa.search.retrieval import Pool
-from qa.search.sentence_facts import HAN_CHAR, HOLDS, NAMED, SentenceFacts, read_neighbours, sentence_facts
+from qa.search.sentence_facts import HAN_CHAR, HOLDS, NAMED, SentenceFacts, covered, read_neighbours, sentence_facts
 from qa.search.translation import translate
 from qa.search.within_document import WITHIN_DOCUMENT_FEATURES, within_document_columns
 from qa.text import fold
@@ -152,12 +152,8 @@ def _candidate_row(
     sentence: SentenceFacts, question: set[str], words: set[str], wanted: tuple[bool, ...]
 ) -> list[float]:
     """Coverage, answer type, label-ness, length and position of one candidate."""
-    coverage = [0.0, 0.0, 0.0, 0.0]
-    if question:
-        alone = len(question.intersection(sentence.tokens)) / len(question)
-        with_context = len(question.intersection(sentence.with_context)) / len(question)
-        word_share = len(words.intersection(sentence.tokens)) / len(words) if words else 0.0
-        coverage = [alone, word_share, with_context, with_context - alone]
+    alone, with_context = covered(question, sentence.tokens), covered(question, sentence.with_context)
+    coverage = [alone, covered(words, sentence.tokens), with_context, with_context - alone]
     held = len(wanted)
     match = any(w and h for w, h in zip(wanted, sentence.holds, strict=True))
     values = sentence.values

@@ -11,7 +11,6 @@ captions) are pushed down, unless they hold that kind of answer (a date line for
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple, Protocol
@@ -21,6 +20,7 @@ import numpy as np
 from embeddings import Encoder
 from qa.index import tokenize
 from qa.index.reader import DenseView, IndexReader, chunks_of
+from qa.search.answer_types import answer_type_bonus, is_label
 from qa.search.crosslingual import FOREIGN_COVERAGE, english_shift, moved_query
 from qa.search.translation import is_english, rendered
 
@@ -52,17 +52,6 @@ class Scored:
     lexical: float
 
 
-_CLOSING = re.compile(r"[。！？!?；;.…]")
-_NUMBER_QUESTION = re.compile(
-    r"多少|几[个家位名次年月天种项所条处栋座]|多[大高长远久重]|数量|how (?:many|much)|what percent"
-)
-_TIME_QUESTION = re.compile(r"哪一?年|哪一?天|何时|什么时候|哪个月|日期|\bwhen\b|what year|which year|what date")
-HOLDS_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+[个家位名次年月日天种项倍%％]")
-HOLDS_TIME = re.compile(
-    r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|\b(?:1[0-9]|20)\d{2}\b|[一二三四五六七八九十〇零]{2,4}年"
-)
-
-
 def _standardize(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
     std = float(reference.std()) if len(reference) else 0.0
     if std < 1e-9:
@@ -78,20 +67,6 @@ def lexical_trust(coverage: float) -> float:
     (90th percentile 40%). Up to 40% the lexical leg gets no vote; from 75% on, a full one.
     """
     return float(np.clip((coverage - 0.4) / 0.35, 0.0, 1.0))
-
-
-def is_label(text: str) -> bool:
-    """A short line without closing punctuation: a heading or caption, which rarely holds an answer."""
-    return len(text) <= 30 and _CLOSING.search(text) is None
-
-
-def answer_type_bonus(question: str, texts: Sequence[str]) -> np.ndarray:
-    """1 for each text holding what the question asks for (a number for 多少/how many, a time for 何时/when), else 0."""
-    lowered = question.lower()
-    patterns = [p for q, p in ((_NUMBER_QUESTION, HOLDS_NUMBER), (_TIME_QUESTION, HOLDS_TIME)) if q.search(lowered)]
-    if not patterns:
-        return np.zeros(len(texts), dtype=np.float32)
-    return np.array([1.0 if any(p.search(t) for p in patterns) else 0.0 for t in texts], dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -212,10 +187,8 @@ class Retriever:
     def _lexical_candidates(self, question: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], float]:
         """(top chunk ids, their BM25 scores, the question's tokens, share of them found in the index)."""
         tokens = tokenize(question)
-        lexical = self.index.lexical
-        ids, scores = lexical.top(tokens, self.config.candidates)
-        coverage = len(lexical.known(tokens)) / len(tokens) if tokens else 0.0
-        return ids, scores, tuple(tokens), coverage
+        ids, scores = self.index.lexical.top(tokens, self.config.candidates)
+        return ids, scores, tuple(tokens), self._coverage(tokens)
 
     def _translated_candidates(
         self, question: str, coverage: float
@@ -234,15 +207,15 @@ class Retriever:
         ids, scores = self.index.lexical.top(terms, self.config.candidates)
         return ids, scores, terms, share
 
-    def _coverage(self, question: str) -> float:
-        tokens = tokenize(question)
+    def _coverage(self, tokens: Sequence[str]) -> float:
+        """The share of the question's tokens found in the index."""
         return len(self.index.lexical.known(tokens)) / len(tokens) if tokens else 0.0
 
     def _pool(self, question: str, qvec: np.ndarray | None) -> Pool:
         legs = self._lexical_legs(question)
         if qvec is None or self.english_shift is None or not is_english(question):
             return self._fused(question, qvec, legs)
-        known = legs.coverage if legs.tokens is not None else self._coverage(question)
+        known = legs.coverage if legs.tokens is not None else self._coverage(tokenize(question))
         moved = moved_query(qvec, self.english_shift, known)
         encoded = None if moved is qvec else self._fused(question, qvec, legs)
         return self._fused(question, moved, legs, encoded)

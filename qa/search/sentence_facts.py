@@ -17,7 +17,7 @@ import numpy as np
 from qa.index import tokenize
 from qa.index.reader import IndexReader, chunks_of
 from qa.index.store import StoredDocument
-from qa.search.retrieval import HOLDS_NUMBER, HOLDS_TIME, is_label
+from qa.search.answer_types import HOLDS_NUMBER, HOLDS_TIME, is_label
 from qa.text import fold
 from qa.types import Chunk
 
@@ -43,6 +43,11 @@ class SentenceFacts:
     values: tuple[float, ...]
     neighbours: tuple[int | None, int | None]
     neighbour_tokens: tuple[tuple[str, ...], tuple[str, ...]]  # distinct; () where there is no neighbour
+
+
+def covered(question: set[str], tokens: tuple[str, ...]) -> float:
+    """The share of the question's tokens among ``tokens`` (0 for a question without tokens)."""
+    return len(question.intersection(tokens)) / len(question) if question else 0.0
 
 
 #: Sentences seen by recent questions, keyed by everything their features depend on.

@@ -15,7 +15,7 @@ from qa.engine import Engine
 from qa.index import tokenize
 from qa.index.lexical import RowLexical
 from qa.search import compose
-from qa.search.retrieval import RetrievalConfig, answer_type_bonus, is_label, lexical_trust
+from qa.search.retrieval import RetrievalConfig, lexical_trust
 from qa.text import fold
 from tests.qa.search.fake_index import fake_index
 
@@ -86,12 +86,6 @@ def test_lexical_trust_is_zero_without_coverage_and_full_with_most() -> None:
     assert lexical_trust(0.8) == 1.0
 
 
-def test_answer_type_bonus_marks_numbers_for_how_many() -> None:
-    bonus = answer_type_bonus("有多少家企业？", ["园区有企业120家。", "园区环境优美。"])
-    assert list(bonus) == [1.0, 0.0]
-    assert not answer_type_bonus("园区在哪里？", ["园区有企业120家。"]).any()
-
-
 def test_fusion_is_never_worse_than_its_better_leg(index_and_encoder: tuple[object, FakeEncoder]) -> None:
     index, encoder = index_and_encoder
     base = RetrievalConfig()
@@ -126,12 +120,6 @@ def test_empty_index_returns_no_hits(tmp_path: Path) -> None:
     encoder = FakeEncoder()
     index, _ = build_index([tmp_path / "docs"], tmp_path / "index", encoder, None, allow_empty=True)
     assert Engine(index, encoder, RetrievalConfig()).ask("任何问题", 5) == []
-
-
-def test_labels_are_short_lines_without_closing_punctuation() -> None:
-    assert is_label("专栏3  生产性服务业专业特色楼宇布局")
-    assert not is_label("园区有企业120家。")
-    assert not is_label("这是一个没有句号但是很长很长很长很长很长很长很长很长很长很长很长很长的句子")
 
 
 class _Fixed:
