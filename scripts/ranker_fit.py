@@ -44,6 +44,8 @@ class Pools:
         data = np.load(path)
         self.features, self.labels, self.sizes = data["features"], data["labels"], data["sizes"]
         self.fused_rank, self.answer = data["fused_rank"], data["answer"]
+        #: Each candidate's chunk id (absent from pools dumped before they were kept).
+        self.chunks = data.get("chunks")
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
         english = self.features[self.offsets[:-1][self.sizes > 0], FEATURE_NAMES.index("q_english")] > 0.5
         self.language = np.full(len(self.sizes), "zh")

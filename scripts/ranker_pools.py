@@ -3,8 +3,8 @@
 For each set: its index (WORK/<set>/index, embeddings from the shared cache), its query vectors
 (kept in the embedding cache) and WORK/pools/<set>.npz: the re-ranker features of the first DEPTH
 fused candidates of every question with their labels (the sentence is from the gold source and
-holds a whole gold span, as judge.py decides), the fused order's first correct rank, and the
-answerability features. WORK/pools/<questions>__over__<corpus>.npz holds the answerability
+holds a whole gold span, as judge.py decides), their chunk ids, the fused order's first correct
+rank, and the answerability features. WORK/pools/<questions>__over__<corpus>.npz holds the answerability
 features of a set's questions asked of another corpus (unanswerable) and, in ``rows``, the
 positions of those questions in the set's question file.
 """
@@ -76,10 +76,11 @@ def dump_own(name: str, index: CorpusIndex, encoder: Encoder, work: Path, shifts
     questions = [g.question for g in gold]
     halves = [article_half(g.source) for g in gold]
     pools = held_out_pools(Retriever(index, encoder), questions, query_vectors(questions, encoder), halves, shifts)
-    features, labels, sizes, answer, fused_rank = [], [], [], [], []
+    features, labels, sizes, answer, fused_rank, chunks = [], [], [], [], [], []
     for item, pool in zip(gold, pools, strict=True):
         head = head_of(pool, DEPTH)
         rows = candidate_features(index, head)
+        chunks.append(head.candidates.astype(np.int64))
         correct = [is_correct(index, int(c), item) for c in pool.candidates]
         features.append(rows)
         labels.append(np.array(correct[: len(head.candidates)], dtype=np.int8))
@@ -93,6 +94,7 @@ def dump_own(name: str, index: CorpusIndex, encoder: Encoder, work: Path, shifts
         sizes=np.array(sizes),
         answer=np.stack(answer),
         fused_rank=np.array(fused_rank),
+        chunks=np.concatenate(chunks),
         ids=np.array([g.id for g in gold]),
     )
 
